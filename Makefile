@@ -1,0 +1,65 @@
+# AEES compendium: the one entry point.  `make` = setup + the main job; `make test` = the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# Python environment: an active (non-base) conda env if there is one, else ./.venv made with pip.
+ifneq ($(and $(CONDA_PREFIX),$(filter-out base,$(CONDA_DEFAULT_ENV))),)
+ENV_DIR := $(CONDA_PREFIX)
+else
+ENV_DIR := $(CURDIR)/.venv
+endif
+PY := $(ENV_DIR)/bin/python
+STAMP := $(ENV_DIR)/.aees-setup-stamp
+BOOTSTRAP_PYTHON ?= python3
+KERNEL := aees
+
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export OMP_WAIT_POLICY ?= PASSIVE
+export PYTHONHASHSEED ?= 0
+export MPLBACKEND ?= Agg
+
+PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-bar
+
+.PHONY: all setup test test-fast default-runs lab clean-scratch
+
+all: setup default-runs
+
+## setup: environment with pinned packages + the named Jupyter kernel (idempotent)
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml environment.yml
+	@if [ ! -x "$(PY)" ]; then \
+	  $(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' && \
+	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "AEES (project env)" >/dev/null
+	@touch $(STAMP)
+	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
+
+## test: the whole test suite (offline, CPU)
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+## default-runs: the mini CIFAR runs of baseline and AEES for seed 0 (skipped when present)
+DEFAULT_DIR := results/mini/default
+ARGS_adaptive := -p lr_candidates 0.5,1,2
+default-runs: $(DEFAULT_DIR)/cifar100_baseline_seed0.json $(DEFAULT_DIR)/cifar100_adaptive_seed0.json
+
+$(DEFAULT_DIR)/cifar100_%_seed0.json: | setup
+	@mkdir -p $(DEFAULT_DIR)
+	$(PAPERMILL) notebooks/train_cifar100.ipynb $(DEFAULT_DIR)/cifar100_$*_seed0.ipynb \
+	  -p profile mini -p control_mode $* $(ARGS_$*) -p seed 0 \
+	  -p run_id default/cifar100_$*_seed0 -p output $(DEFAULT_DIR)/cifar100_$*_seed0.json
+
+## lab: JupyterLab on notebooks/ with the project kernel
+lab: setup
+	$(PY) -m jupyter lab --notebook-dir=notebooks
+
+clean-scratch:
+	rm -rf results/scratch

@@ -1,0 +1,86 @@
+"""Baseline / AEES / random wiring on the public ``pulseopt.AEES`` class (protocol 5).
+
+* ``baseline``: a plain torch AdamW or SGD, no episode manager (``episode_logs`` and
+  ``controller_logs`` are null). The thesis' SGD baseline ran through pulseopt's wrapper in
+  "base" mode (multiplier 1, sigma 0): numerically the same update, only slower (protocol 14.5).
+* ``adaptive`` / ``random``: the same optimizer wrapped by AEES (``FastAEES`` by default) with
+  discounted-UCB / random controllers per axis that has more than one candidate. pulseopt seeds
+  them as protocol 5.2 prescribes (LR ``seed``, noise ``seed+101`` (+LR index in conditional
+  mode), buckets ``+1000+index``, gradient-noise generators ``seed + 1009*group + index``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from pulseopt import AEES
+from pulseopt.modes import build_candidate_configs_from_axes
+
+METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
+RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
+               "computed and logged but ignored by the controllers.")
+
+
+def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
+                    momentum: float = 0.9) -> torch.optim.Optimizer:
+    """AdamW (betas 0.9/0.999, eps 1e-8) or SGD (dampening 0, no Nesterov), as in the thesis."""
+    if name == "AdamW":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "SGD":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"optimizer: must be AdamW or SGD; got {name!r}")
+
+
+def build_aees(optimizer: torch.optim.Optimizer, mode: str, cfg: Any, *,
+               aees_class: type | None = None, **extra: Any) -> AEES | None:
+    """The AEES wrapper for ``adaptive``/``random`` runs, None for ``baseline``.
+
+    No LR scheduler is passed: schedules are stepped by the training loop (protocol 6.3).
+    """
+    if mode == "baseline":
+        return None
+    if mode not in ("adaptive", "random"):
+        raise ValueError(f"control mode must be baseline, adaptive or random; got {mode!r}")
+    if aees_class is None:
+        from lib.control.fast import FastAEES as aees_class  # noqa: N813
+    return aees_class(
+        optimizer,
+        lr_candidates=list(cfg.lr_candidates),
+        noise_candidates=list(cfg.noise_candidates),
+        episode_length=cfg.episode_length,
+        lr_scheduler=None,
+        control_mode=mode,
+        structured_control_mode=cfg.structured_control_mode,
+        context_mode=cfg.context_mode,
+        context_trend_window=cfg.context_trend_window,
+        context_trend_epsilon=cfg.context_trend_epsilon,
+        reward_instability_lambda=cfg.reward_instability_lambda,
+        reward_epsilon=cfg.reward_epsilon,
+        reward_clip_min=cfg.reward_clip_min,
+        reward_clip_max=cfg.reward_clip_max,
+        ema_alpha=0.1,
+        seed=cfg.seed,
+        **extra,
+    )
+
+
+def candidate_blocks(lr_candidates: list[float], noise_candidates: list[float]) -> dict[str, Any]:
+    """``candidate_config_names`` / ``_definitions`` (Cartesian product, LR-major; protocol 7.3)."""
+    configs = build_candidate_configs_from_axes(list(lr_candidates), list(noise_candidates))
+    return {
+        "candidate_config_names": [c.name for c in configs],
+        "candidate_config_definitions": [
+            {"name": c.name, "lr_multiplier": c.lr_multiplier, "noise_std": c.noise_std}
+            for c in configs
+        ],
+    }
+
+
+def episode_logs(aees: AEES | None) -> dict[str, Any] | None:
+    """Protocol 7.4: the manager's logs plus the runner's ``selected_candidate_names`` alias."""
+    if aees is None:
+        return None
+    logs = aees.get_logs()
+    logs["selected_candidate_names"] = list(logs["selected_combined_names"])
+    return logs

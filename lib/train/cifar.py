@@ -1,0 +1,246 @@
+"""The CIFAR-100 run (protocol 1.5), in the phases a training notebook calls one by one.
+
+    run = start(cfg)          # seed, device                      (phase 1: configure)
+    load_data(run)            # CIFAR-100 or stand-in, label noise (phase 2: data)
+    build_model(run)          # CIFAR ResNet-18                    (phase 3: model)
+    build_optimization(run)   # optimizer, AEES, epoch scheduler   (phase 4: optimizer and AEES)
+    fit(run)                  # epochs: train, evaluate, step the scheduler (phase 5: train)
+    result = finish(run)      # diagnostics, RunResult JSON        (phase 6: save)
+
+All run state lives in one :class:`CifarRun` object.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from lib import DATA_DIR, ROOT
+from lib.config import CifarConfig
+from lib.control import (
+    METHOD_NAMES,
+    ControllerLogger,
+    build_aees,
+    build_epoch_scheduler,
+    build_optimizer,
+)
+from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
+from lib.models import cifar_resnet18
+from lib.noise import apply_cifar_label_noise
+from lib.results import FlopAccumulator, resnet18_eval_flops, resnet18_train_flops
+from lib.train.common import EpochTimer, Stepper, episode_summary, resolve_device, set_seed
+
+STANDIN_SEED = 0  # the stand-in data set is one fixed data set, like the real one
+
+
+@dataclass
+class CifarRun:
+    cfg: CifarConfig
+    device: torch.device
+    data: Any = None
+    noise: Any = None  # LabelNoiseMetadata or None
+    targets: torch.Tensor | None = None  # training targets (possibly noisy) on the device
+    test_targets: torch.Tensor | None = None
+    clean_targets: torch.Tensor | None = None
+    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
+    model: torch.nn.Module | None = None
+    optimizer: torch.optim.Optimizer | None = None
+    aees: Any = None
+    scheduler: Any = None
+    logger: ControllerLogger | None = None
+    stepper: Stepper | None = None
+    data_generator: torch.Generator | None = None
+    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
+    metrics: dict[str, list] = field(default_factory=lambda: {
+        "train_losses": [], "train_accuracies": [], "val_accuracies": [],
+        "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": []})
+    subset_metrics: dict[str, list] = field(default_factory=dict)
+    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None})
+    epoch: int = 0
+    episodes_reported: int = 0
+    wall_start: float | None = None
+
+
+def start(cfg: CifarConfig) -> CifarRun:
+    """Phase 1: seed everything (protocol 13) and pick the device."""
+    set_seed(cfg.seed)
+    return CifarRun(cfg=cfg, device=resolve_device(cfg.device))
+
+
+def load_data(run: CifarRun) -> None:
+    """Phase 2: images to the device as uint8, label noise of protocol 4.1 on the train targets."""
+    cfg = run.cfg
+    if cfg.data_standin:
+        data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=STANDIN_SEED,
+                               n_train=cfg.standin_n_train, n_test=cfg.standin_n_test)
+    else:
+        data = ensure_cifar100(DATA_DIR / "cifar100", standin=False)
+    noisy, meta = apply_cifar_label_noise(data.train_targets, cfg.label_noise_type,
+                                          cfg.label_noise_rate, cfg.seed)
+    dev = run.device
+    data.train_images = data.train_images.to(dev)
+    data.test_images = data.test_images.to(dev)
+    run.data, run.noise = data, meta
+    run.targets = torch.tensor(noisy, dtype=torch.long, device=dev)
+    run.test_targets = torch.tensor(data.test_targets, dtype=torch.long, device=dev)
+    if meta is not None:
+        run.clean_targets = torch.tensor(meta.original_targets, dtype=torch.long, device=dev)
+        run.corrupted = torch.tensor(meta.corrupted_mask, dtype=torch.bool, device=dev)
+        run.subset_metrics = {k: [] for k in ("train_clean_accuracy",
+                                              "train_corrupted_accuracy_vs_noisy_labels",
+                                              "train_corrupted_accuracy_vs_clean_labels")}
+    # Data order and augmentation: a generator of their own, seeded from the run seed.
+    run.data_generator = torch.Generator().manual_seed(cfg.seed)
+    kind = "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100"
+    n_corr = 0 if meta is None else sum(meta.corrupted_mask)
+    print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "
+          f"{n_corr} corrupted labels ({cfg.label_noise_type} {cfg.label_noise_rate:g})")
+
+
+def build_model(run: CifarRun) -> None:
+    """Phase 3: CIFAR ResNet-18 (3x3 stem, no max-pool), random init from the seeded torch RNG."""
+    run.model = cifar_resnet18(num_classes=100, width=run.cfg.model_width).to(run.device)
+
+
+def build_optimization(run: CifarRun, **aees_options: Any) -> None:
+    """Phase 4: optimizer, AEES (adaptive/random), the epoch-level scheduler; starts the clock."""
+    cfg = run.cfg
+    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr,
+                                    cfg.weight_decay, cfg.momentum)
+    run.aees = build_aees(run.optimizer, cfg.control_mode, cfg, **aees_options)
+    if run.aees is not None:
+        run.logger = ControllerLogger(
+            run.aees, structured_control_mode=cfg.structured_control_mode,
+            context_mode=cfg.context_mode, control_mode=cfg.control_mode,
+            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    span = cfg.scheduler_t_max or cfg.epochs
+    run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
+    run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
+    run.wall_start = time.perf_counter()
+
+
+def _train_epoch(run: CifarRun) -> tuple[float, float]:
+    model, cfg, dev = run.model, run.cfg, run.device
+    model.train()
+    loss_sum = torch.zeros((), device=dev)
+    correct = torch.zeros((), dtype=torch.long, device=dev)
+    subset = torch.zeros(3, dtype=torch.long, device=dev)
+    n = 0
+    for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
+                                   generator=run.data_generator, device=dev):
+        run.stepper.start()
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        run.stepper.finish(loss)
+        run.flops.add_train_batch(resnet18_train_flops(len(y)))
+        with torch.no_grad():
+            pred = logits.argmax(1)
+            hit = pred == y
+            loss_sum += loss.detach() * len(y)
+            correct += hit.sum()
+            if run.corrupted is not None:
+                corr = run.corrupted[idx]
+                subset += torch.stack([(hit & ~corr).sum(), (hit & corr).sum(),
+                                       ((pred == run.clean_targets[idx]) & corr).sum()])
+        n += len(y)
+    if run.corrupted is not None:
+        n_corr = int(run.corrupted.sum())
+        counts = subset.tolist()
+        for key, c, d in zip(run.subset_metrics, counts, [n - n_corr, n_corr, n_corr], strict=True):
+            run.subset_metrics[key].append(c / d if d else None)
+    return float(loss_sum) / n, int(correct) / n
+
+
+@torch.inference_mode()
+def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    run.model.eval()
+    preds = [run.model(x).argmax(1) for x, _ in eval_batches(images, targets,
+                                                             batch_size=run.cfg.batch_size,
+                                                             device=run.device)]
+    run.model.train()
+    return torch.cat(preds)
+
+
+def _evaluate(run: CifarRun) -> float:
+    pred = _predict(run, run.data.test_images, run.test_targets)
+    for start in range(0, len(pred), run.cfg.batch_size):
+        run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
+    return int((pred == run.test_targets).sum()) / len(pred)
+
+
+def fit(run: CifarRun) -> None:
+    """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
+    cfg = run.cfg
+    timer = EpochTimer(run.device)
+    while run.epoch < cfg.epochs:
+        timer.start()
+        base_lr = run.optimizer.param_groups[0]["lr"]
+        loss, acc = _train_epoch(run)
+        val = _evaluate(run)
+        seconds = timer.stop()
+        m = run.metrics
+        m["train_losses"].append(loss)
+        m["train_accuracies"].append(acc)
+        m["val_accuracies"].append(val)
+        m["epoch_wall_clock_seconds"].append(seconds)
+        m["epoch_tflops"].append(run.flops.finish_epoch())
+        m["epoch_lrs"].append(base_lr)
+        if val > run.best["val"]:
+            run.best = {"val": val, "epoch": run.epoch + 1,
+                        "state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
+        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
+        print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
+              f"val acc {val:.4f}  lr {base_lr:.2e}  {seconds:.1f}s{episodes}", flush=True)
+        if run.scheduler is not None:
+            run.scheduler.step()
+        run.epoch += 1
+    run.stepper.finalize()
+
+
+def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
+    """The four diagnostic accuracies of protocol 4.2 from one eval pass over the train images."""
+    pred = _predict(run, run.data.train_images, run.targets)
+    noisy_hit = pred == run.targets
+    clean_hit = pred == run.clean_targets
+    corr = run.corrupted
+    return {
+        "train_all_accuracy": float(noisy_hit.float().mean()),
+        "train_clean_accuracy": float(noisy_hit[~corr].float().mean()),
+        "train_corrupted_accuracy_vs_noisy_labels": float(noisy_hit[corr].float().mean()),
+        "train_corrupted_accuracy_vs_clean_labels": float(clean_hit[corr].float().mean()),
+        "final_val_accuracy": val_acc,
+    }
+
+
+def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any]:
+    """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
+    from lib.train.cifar_result import build_result, default_output, save
+
+    diagnostics = None
+    if run.noise is not None:
+        final = _subset_accuracies(run, run.metrics["val_accuracies"][-1])
+        run.model.load_state_dict(run.best["state"])
+        peak = _subset_accuracies(run, run.best["val"])
+        peak.pop("final_val_accuracy")
+        diagnostics = {"final": final, "peak": {"epoch": run.best["epoch"],
+                                                "val_accuracy": run.best["val"], **peak}}
+    result = build_result(run, diagnostics, **extra)
+    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    path = Path(output or run.cfg.output or default_output(run.cfg))
+    if not path.is_absolute():
+        path = ROOT / path
+    save(result, path)
+    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
+          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
+    result["_path"] = str(path)
+    return result
+
+
+__all__ = ["CifarRun", "start", "load_data", "build_model", "build_optimization", "fit", "finish",
+           "METHOD_NAMES"]

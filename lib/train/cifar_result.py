@@ -1,0 +1,112 @@
+"""The CIFAR RunResult (protocol 7): thesis keys, plus project keys under new names.
+
+Thesis keys keep their names and meanings. Additions beyond the thesis:
+``config.profile``, ``config.explicit_parameters``, ``config.data_standin`` (and the stand-in
+block), ``epoch_lrs``, ``epoch_subset_train_accuracies`` (per-epoch train accuracy on the clean
+and corrupted subsets from the training pass itself), ``peak_checkpoint_diagnostics`` (the four
+4.2 diagnostics on the best epoch's weights), ``provenance``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lib import ROOT
+from lib.config import as_dict
+from lib.control import METHOD_NAMES, candidate_blocks, episode_logs
+from lib.results import provenance, resnet18_eval_flops, save_run_result
+
+DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
+                   "four accuracies from one eval pass")
+
+
+def default_output(cfg: Any) -> Path:
+    """Thesis default name, under results/scratch/ (it does not encode noise or scheduler)."""
+    return ROOT / "results" / "scratch" / (
+        f"cifar100_{cfg.control_mode}_{cfg.optimizer.lower()}_seed{cfg.seed}.json")
+
+
+def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
+    cfg = run.cfg
+    method = METHOD_NAMES[cfg.control_mode]
+    block = as_dict(cfg)
+    block.update({
+        # fixed values of the thesis runner (DEFAULT_CONFIG) and what this pipeline does instead
+        "ema_alpha": 0.1,
+        "num_workers": 0,
+        "data_pipeline": "device-resident uint8 images, batched crop/flip on the training device",
+        "data_dir": str(Path("data") / ("cifar100-standin" if cfg.data_standin else "cifar100")),
+        "model_name": "resnet18",
+        "task_name": "cifar100",
+        # derived keys of protocol 7.3
+        "device": run.device.type,
+        "pin_memory": False,
+        "control_regime": method,
+        "experiment_label": f"{method}+{cfg.optimizer}",
+        "base_lr": cfg.lr,
+        "base_weight_decay": cfg.weight_decay,
+        "optimizer_family": cfg.optimizer,
+        "optimizer_momentum": cfg.momentum,
+        "scheduler_t_max": cfg.scheduler_t_max or cfg.epochs,
+        "scheduler_active": cfg.lr_scheduler != "none",
+        # project keys
+        "profile": cfg.profile,
+        "explicit_parameters": list(cfg.explicit),
+    })
+    if cfg.data_standin:
+        block["data_standin_info"] = run.data.standin_info
+    if run.aees is not None:
+        block.update(candidate_blocks(cfg.lr_candidates, cfg.noise_candidates))
+    if diagnostics is not None:
+        n = len(run.noise.original_targets)
+        block["diagnostics"] = {
+            "label_noise": run.noise.to_dict(),
+            "final_subset_accuracies": diagnostics["final"],
+            "label_noise_diagnostic_eval_flops": 4 * resnet18_eval_flops(n),
+            "label_noise_diagnostic_eval_flops_note": DIAG_FLOPS_NOTE,
+        }
+    return block
+
+
+def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, Any]:
+    cfg, m = run.cfg, run.metrics
+    vals = m["val_accuracies"]
+    flops = run.flops.total_flops
+    result: dict[str, Any] = {
+        "method_name": METHOD_NAMES[cfg.control_mode],
+        "task_name": "cifar100",
+        "seed": cfg.seed,
+        "model_name": "resnet18",
+        "dataset_name": "CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100",
+        "config": _config_block(run, diagnostics),
+        "best_val_accuracy": max([0.0, *vals]),
+        "final_val_accuracy": vals[-1],
+        "final_train_loss": m["train_losses"][-1],
+        "total_steps": run.stepper.global_step,
+        "total_epochs": cfg.epochs,
+        "estimated_flops": flops,
+        "accuracy_per_tflop": max([0.0, *vals]) / (flops / 1e12) if flops else None,
+        "train_losses": m["train_losses"],
+        "train_accuracies": m["train_accuracies"],
+        "val_accuracies": vals,
+        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
+        "epoch_tflops": m["epoch_tflops"],
+        "episode_logs": episode_logs(run.aees),
+        "controller_logs": None if run.logger is None else run.logger.logs(),
+        "run_tag": cfg.run_tag,
+        # beyond the thesis
+        "epoch_lrs": m["epoch_lrs"],
+        "provenance": provenance(**extra),
+    }
+    if diagnostics is not None:
+        result["epoch_subset_train_accuracies"] = run.subset_metrics
+        result["peak_checkpoint_diagnostics"] = diagnostics["peak"]
+    return result
+
+
+def save(result: dict[str, Any], path: Path) -> Path:
+    return save_run_result(result, path)
+
+
+__all__ = ["build_result", "default_output", "save"]
