@@ -14,15 +14,18 @@ from lib.control.internals import controllers_of
 from lib.control.wiring import RANDOM_NOTE
 
 
+UCB_HISTORIES = ("value_estimates_history", "effective_counts_history",
+                 "warmup_counts_history", "controller_updates_history")
+
+
 def _ucb_histories() -> dict[str, list]:
-    return {"value_estimates_history": [], "effective_counts_history": [],
-            "warmup_counts_history": [], "controller_updates_history": []}
+    return {key: [] for key in UCB_HISTORIES}
 
 
 def _append_ucb(hist: dict[str, list], state: dict[str, Any] | None, arm_values: list[float]) -> None:
     if state is None:
-        for values in hist.values():
-            values.append(None)
+        for key in UCB_HISTORIES:
+            hist[key].append(None)
         return
     keys = [str(v) for v in arm_values]
     hist["value_estimates_history"].append(dict(zip(keys, state["mean_rewards"], strict=True)))

@@ -1,0 +1,90 @@
+"""AEES wiring and controller-log snapshots (protocol 5 and 7.5) on a tiny model."""
+
+import pytest
+import torch
+from pulseopt import AEES
+
+from lib import config
+from lib.control import ControllerLogger, build_aees, build_optimizer, candidate_blocks, episode_logs
+from lib.train.common import Stepper
+
+
+def drive(params, steps=23, aees_class=AEES):
+    cfg = config.resolve("cifar100", "mini", {"control_mode": "adaptive", "episode_length": 5, **params})
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    opt = build_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
+    aees = build_aees(opt, cfg.control_mode, cfg, aees_class=aees_class)
+    logger = ControllerLogger(aees, structured_control_mode=cfg.structured_control_mode,
+                              context_mode=cfg.context_mode, control_mode=cfg.control_mode,
+                              lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    stepper = Stepper(opt, aees, logger, cfg.episode_length)
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    for _ in range(steps):
+        stepper.start()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        stepper.finish(loss)
+    stepper.finalize()
+    return aees, logger.logs()
+
+
+def test_lr_only_ucb_histories_and_fixed_noise_axis():
+    aees, logs = drive({"lr_candidates": "0.5,1,2"})
+    assert logs["_logged_episode_count"] == 5  # 4 full episodes of 5 + one partial of 3
+    lr = logs["lr_controller_logs"]
+    assert lr["controller_type"] == "DiscountedUCBController" and lr["controller_created"]
+    assert lr["arm_values"] == [0.5, 1.0, 2.0]
+    assert lr["controller_updates_history"] == [1, 2, 3, 4, 5]
+    assert len(lr["value_estimates_history"]) == 5
+    assert set(lr["value_estimates_history"][0]) == {"0.5", "1.0", "2.0"}
+    # warm-up: each arm tried once during the first three episodes
+    assert sorted(episode_logs(aees)["selected_lr_indices"][:3]) == [0, 1, 2]
+    noise = logs["noise_controller_logs"]
+    assert noise == {"axis_name": "noise", "arm_values": [0.0], "controller_created": False,
+                     "controller_type": "FixedAxis", "fixed_arm_value": 0.0}
+
+
+def test_conditional_mode_logs_one_noise_controller_per_lr_arm():
+    _, logs = drive({"lr_candidates": "0.5,1", "noise_candidates": "0,0.01",
+                     "structured_control_mode": "conditional"})
+    by_lr = logs["noise_controller_logs_by_lr"]
+    assert set(by_lr) == {"0.5", "1.0"} and "noise_controller_logs" not in logs
+    assert by_lr["0.5"]["conditioned_on_lr_value"] == 0.5
+    total = sum(v["controller_updates_history"][-1] for v in by_lr.values())
+    assert total == 5  # only the controller of the chosen LR arm is updated
+
+
+def test_trend_context_logs_buckets_and_null_for_unvisited():
+    aees, logs = drive({"lr_candidates": "0.5,1,2", "context_mode": "trend"})
+    lr = logs["lr_controller_logs"]
+    assert lr["controller_type"] == "BucketedContextualController"
+    assert lr["context_bucket_names"] == ["improving", "stable", "worsening"]
+    assert len(lr["global_prior_logs"]["controller_updates_history"]) == 5
+    buckets = episode_logs(aees)["context_buckets"]
+    assert buckets[0] == "stable"  # fewer than 2 episode-end losses
+    for name, blog in lr["bucket_controller_logs"].items():
+        first_visit = buckets.index(name) if name in buckets else 5
+        assert blog["value_estimates_history"][:first_visit] == [None] * first_visit
+
+
+def test_random_mode_note_and_no_histories():
+    _, logs = drive({"control_mode": "random", "lr_candidates": "0.5,1,2"})
+    assert "non_contextual_random_note" in logs
+    assert logs["lr_controller_logs"]["controller_type"] == "RandomController"
+    assert "value_estimates_history" not in logs["lr_controller_logs"]
+
+
+def test_baseline_has_no_aees_and_candidate_names_are_lr_major():
+    cfg = config.resolve("cifar100", "mini")
+    opt = build_optimizer([torch.nn.Parameter(torch.zeros(1))], "SGD", 0.1, 0.0)
+    assert build_aees(opt, "baseline", cfg) is None and episode_logs(None) is None
+    names = candidate_blocks([0.5, 1.0], [0.0, 0.005])["candidate_config_names"]
+    assert names == ["lr0p5_n0", "lr0p5_n0p005", "lr1_n0", "lr1_n0p005"]
+
+
+def test_seeds_follow_protocol_5_2():
+    from lib.control.internals import controllers_of
+    aees, _ = drive({"lr_candidates": "0.5,1", "noise_candidates": "0,0.01", "seed": 7}, steps=1)
+    lr_ctrl, noise_ctrl = controllers_of(aees)
+    assert lr_ctrl.random_seed == 7 and noise_ctrl.random_seed == 108
