@@ -160,7 +160,7 @@ def _train_epoch(run: CifarRun) -> tuple[float, float]:
 @torch.inference_mode()
 def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     run.model.eval()
-    preds = [run.model(x).argmax(1) for x, _ in eval_batches(images, targets,
+    preds = [run.model(x).argmax(1) for x, _, _ in eval_batches(images, targets,
                                                              batch_size=run.cfg.batch_size,
                                                              device=run.device)]
     run.model.train()

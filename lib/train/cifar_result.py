@@ -55,7 +55,7 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "explicit_parameters": list(cfg.explicit),
     })
     if cfg.data_standin:
-        block["data_standin_info"] = run.data.standin_info
+        block["data_standin_info"] = run.data.standin
     if run.aees is not None:
         block.update(candidate_blocks(cfg.lr_candidates, cfg.noise_candidates))
     if diagnostics is not None:
