@@ -209,11 +209,15 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
     noisy_hit = pred == run.targets
     clean_hit = pred == run.clean_targets
     corr = run.corrupted
+
+    def acc(hit: torch.Tensor) -> float:
+        return int(hit.sum()) / hit.numel()
+
     return {
-        "train_all_accuracy": float(noisy_hit.float().mean()),
-        "train_clean_accuracy": float(noisy_hit[~corr].float().mean()),
-        "train_corrupted_accuracy_vs_noisy_labels": float(noisy_hit[corr].float().mean()),
-        "train_corrupted_accuracy_vs_clean_labels": float(clean_hit[corr].float().mean()),
+        "train_all_accuracy": acc(noisy_hit),
+        "train_clean_accuracy": acc(noisy_hit[~corr]),
+        "train_corrupted_accuracy_vs_noisy_labels": acc(noisy_hit[corr]),
+        "train_corrupted_accuracy_vs_clean_labels": acc(clean_hit[corr]),
         "final_val_accuracy": val_acc,
     }
 

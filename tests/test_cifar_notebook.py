@@ -1,0 +1,106 @@
+"""Papermill smoke runs of train_cifar100 on the offline stand-in (tiny budgets)."""
+
+import pytest
+
+from lib import config
+
+TINY = {"profile": "mini", "epochs": 2, "episode_length": 3, "standin_n_train": 256,
+        "standin_n_test": 128, "model_width": 8, "batch_size": 64}
+
+# Protocol 7.2 top-level keys and 7.3 CIFAR config keys.
+TOP_KEYS = {"method_name", "task_name", "seed", "model_name", "dataset_name", "config",
+            "best_val_accuracy", "final_val_accuracy", "final_train_loss", "total_steps",
+            "total_epochs", "wall_clock_seconds", "estimated_flops", "accuracy_per_tflop",
+            "train_losses", "train_accuracies", "val_accuracies", "epoch_wall_clock_seconds",
+            "epoch_tflops", "episode_logs", "controller_logs", "run_tag", "runtime_metrics"}
+CONFIG_KEYS = {"control_mode", "epochs", "batch_size", "lr", "weight_decay", "optimizer", "momentum",
+               "lr_scheduler", "scheduler_t_max", "warmup_epochs", "reward_epsilon",
+               "reward_instability_lambda", "reward_clip_min", "reward_clip_max", "episode_length",
+               "lr_candidates", "noise_candidates", "structured_control_mode", "context_mode",
+               "context_trend_window", "context_trend_epsilon", "label_noise_type",
+               "label_noise_rate", "seed", "output", "ema_alpha", "num_workers", "data_dir",
+               "model_name", "task_name", "run_tag", "device", "pin_memory", "control_regime",
+               "experiment_label", "base_lr", "base_weight_decay", "optimizer_family",
+               "optimizer_momentum", "scheduler_active"}
+EPISODE_KEYS = {"selected_lr_indices", "selected_noise_indices", "selected_lr_values",
+                "selected_noise_values", "selected_combined_names", "selected_candidate_names",
+                "episode_rewards", "episode_start_steps", "episode_end_steps",
+                "episode_start_losses", "episode_end_losses", "episode_ema_loss_starts",
+                "episode_ema_loss_ends", "reward_base", "reward_instability", "reward_penalty",
+                "reward_final_unclipped", "reward_final_clipped", "mean_update_norms"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("AEES_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
+
+
+@pytest.mark.slow
+def test_baseline_noisy_run_has_every_thesis_key(run_notebook):
+    result, nb = run_notebook("train_cifar100", {**TINY, "label_noise_type": "asymmetric",
+                                                  "label_noise_rate": 0.2, "run_id": "smoke/1"})
+    assert TOP_KEYS <= set(result) and CONFIG_KEYS <= set(result["config"])
+    assert result["method_name"] == "Baseline" and result["episode_logs"] is None
+    assert result["controller_logs"] is None and result["total_steps"] == 2 * 4
+    assert result["dataset_name"] == "CIFAR-100 (offline stand-in)" and result["config"]["data_standin"]
+    diag = result["config"]["diagnostics"]
+    assert diag["label_noise"]["num_corrupted_examples"] == round(256 * 0.2)
+    assert set(diag["final_subset_accuracies"]) == {
+        "train_all_accuracy", "train_clean_accuracy", "train_corrupted_accuracy_vs_noisy_labels",
+        "train_corrupted_accuracy_vs_clean_labels", "final_val_accuracy"}
+    assert len(result["epoch_subset_train_accuracies"]["train_clean_accuracy"]) == 2
+    assert result["peak_checkpoint_diagnostics"]["epoch"] in (1, 2)
+    assert result["provenance"]["papermill_run_id"] == "smoke/1"
+    assert result["config"]["profile"] == "mini"
+    assert "epochs" in result["config"]["explicit_parameters"]
+    assert result["runtime_metrics"]["total_steps"] == 8
+    assert nb.exists() and "epoch   2/2" in nb.read_text()
+
+
+@pytest.mark.slow
+def test_adaptive_run_is_deterministic_and_logs_episodes(run_notebook):
+    params = {**TINY, "control_mode": "adaptive", "lr_candidates": "0.5,1,2", "seed": 1}
+    a, _ = run_notebook("train_cifar100", params, subdir="a")
+    b, _ = run_notebook("train_cifar100", params, subdir="b")
+    for key in ("train_losses", "train_accuracies", "val_accuracies", "episode_logs"):
+        assert a[key] == b[key], key
+    logs = a["episode_logs"]
+    assert EPISODE_KEYS <= set(logs)
+    assert len(logs["episode_rewards"]) == 3  # 8 steps / 3 = 2 full + 1 partial episode
+    assert logs["episode_end_steps"] == [2, 5, 7]
+    assert a["controller_logs"]["_logged_episode_count"] == 3
+    assert a["config"]["candidate_config_names"] == ["lr0p5_n0", "lr1_n0", "lr2_n0"]
+    assert a["method_name"] == "AdaptiveScheduler"
+
+
+@pytest.mark.slow
+def test_random_run(run_notebook):
+    result, _ = run_notebook("train_cifar100", {**TINY, "control_mode": "random",
+                                                "lr_candidates": [0.5, 2.0], "lr_scheduler": "cosine"})
+    assert result["method_name"] == "RandomScheduler"
+    assert "non_contextual_random_note" in result["controller_logs"]
+    assert result["epoch_lrs"][1] == pytest.approx(1e-3 * 0.5)  # cosine over T=2: epoch 1 at 0.5
+
+
+@pytest.mark.slow
+def test_bad_parameter_fails_before_data(run_notebook, tmp_path):
+    import papermill as pm
+    with pytest.raises(pm.PapermillExecutionError, match="optimizer: must be one of AdamW, SGD"):
+        run_notebook("train_cifar100", {**TINY, "optimizer": "Adam"})
+    with pytest.raises(pm.PapermillExecutionError, match="unknown parameter.*epoch"):
+        run_notebook("train_cifar100", {**TINY, "epoch": 3}, subdir="typo")
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_notebook_parameters_cell_is_generated_from_config():
+    import nbformat
+
+    from lib import ROOT
+    from lib.notebook import parameters_cell
+    nb = nbformat.read(ROOT / "notebooks" / "train_cifar100.ipynb", as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1 and cells[0].source == parameters_cell("cifar100")
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    names = {line.split("=")[0].strip() for line in cells[0].source.splitlines()
+             if "=" in line and not line.startswith("#")}
+    assert names == set(config.field_docs("cifar100")) | {"profile", "run_id"}
