@@ -18,6 +18,10 @@ from lib.notebook import parameters_cell  # noqa: E402
 
 KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 
+NLP_NOTE = ("\n\nWith `pretokenize_only=True` the run prepares the tokenized caches and stops: "
+            "the later phases print one line each and no RunResult is written. A Hub token, if "
+            "needed, comes from the environment (`HF_TOKEN`) and is never recorded.")
+
 TRAIN = {
     "cifar100": {
         "title": "ResNet-18 on CIFAR-100",
@@ -25,6 +29,25 @@ TRAIN = {
         "example": ("papermill notebooks/train_cifar100.ipynb out.ipynb -p profile mini "
                     "-p control_mode adaptive -p label_noise_type symmetric "
                     "-p label_noise_rate 0.4 -p seed 3 -p output results/x.json"),
+        "data": "Data (+ label noise)",
+        "note": "",
+    },
+    "sst2": {
+        "title": "DistilBERT on GLUE SST-2",
+        "module": "text",
+        "example": ("papermill notebooks/train_sst2.ipynb out.ipynb -p profile mini "
+                    "-p method AdaptiveScheduler -p lr_scheduler warmup_linear -p context_mode trend "
+                    "-p seed 0 -p output results/s.json"),
+        "data": "Data: tokenized caches and loaders (pretokenize_only stops after this phase)",
+        "note": NLP_NOTE,
+    },
+    "agnews": {
+        "title": "DistilBERT on AG News",
+        "module": "text",
+        "example": ("papermill notebooks/train_agnews.ipynb out.ipynb -p profile mini "
+                    "-p method AdaptiveScheduler -p label_noise_rate 0.2 -p seed 1 -p output results/a.json"),
+        "data": "Data: tokenized caches, 90/10 split, label noise on the train part (pretokenize_only stops here)",
+        "note": NLP_NOTE,
     },
 }
 
@@ -42,20 +65,22 @@ def train_notebook(task: str) -> nbf.NotebookNode:
             f"(`papermill --help-notebook notebooks/train_{task}.ipynb`). Example:\n\n"
             f"    {spec['example']}\n\n"
             "With `profile=mini` the data are the **offline stand-in**: results verify the "
-            "pipeline and show behaviour; they are not thesis numbers."),
+            "pipeline and show behaviour; they are not thesis numbers." + spec["note"]),
         nbf.v4.new_code_cell("from lib.notebook import snapshot_names\n\n_before = snapshot_names(globals())"),
         nbf.v4.new_code_cell(parameters_cell(task), metadata={"tags": ["parameters"]}),
         nbf.v4.new_code_cell(
             "# 1. Configure: profile defaults + the parameters above, validated before any data\n"
             f"from lib.notebook import resolve_from_namespace\nfrom lib.train import {m} as T\n\n"
             f"cfg = resolve_from_namespace({task!r}, globals(), _before)\nrun = T.start(cfg)\ncfg"),
-        nbf.v4.new_code_cell("# 2. Data (+ label noise)\nT.load_data(run)"),
+        nbf.v4.new_code_cell(f"# 2. {spec['data']}\nT.load_data(run)"),
         nbf.v4.new_code_cell("# 3. Model\nT.build_model(run)"),
         nbf.v4.new_code_cell("# 4. Optimizer, AEES and LR schedule\nT.build_optimization(run)"),
         nbf.v4.new_code_cell("# 5. Train: one line per epoch\nT.fit(run)"),
         nbf.v4.new_code_cell("# 6. Save the RunResult JSON (atomic)\nresult = T.finish(run, output, papermill_run_id=run_id)"),
         nbf.v4.new_code_cell("# 7. Look: curves and, for AEES runs, the arms per episode\n"
-                             "from lib.train.look import plot_run\n\nplot_run(result);"),
+                             "from lib.train.look import plot_run\n\n"
+                             + ("if result is not None:  # None: pretokenize_only\n    " if spec["note"] else "")
+                             + "plot_run(result);"),
     ]
     for i, cell in enumerate(cells):
         cell.id = f"{task}-{i}"

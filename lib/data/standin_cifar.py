@@ -28,7 +28,7 @@ import numpy as np
 from lib.noise import COARSE_NAMES, FINE_TO_COARSE
 
 GENERATOR_NAME = "lib.data.standin_cifar"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 BASE_FOLDER = "cifar-100-python"
 STANDIN_FILE = "STANDIN.json"
 _REAL_TRAIN_MD5 = "16019d7e3df5f24257cddd939b257f8d"  # official CIFAR-100 `train`
@@ -55,7 +55,7 @@ _SIZE, _PAD = 32, 4
 _BIG = _SIZE + 2 * _PAD
 _CHUNK = 2000  # images generated at a time (fixed: part of the deterministic recipe)
 # Per-image jitter (fractions of the 0..1 intensity range); uniform pixel noise of std 0.05.
-_JIT = {"contrast": 0.4, "bright": 0.08, "colour": 0.06, "field": 0.10}
+_JIT = {"contrast": 0.25, "bright": 0.06, "colour": 0.04, "field": 0.06}
 _NOISE_SCALE = 0.05 * 255 / (256 / 12 ** 0.5)
 
 
@@ -87,17 +87,17 @@ def _class_params(seed: int) -> dict[str, np.ndarray]:
     bg_field = 0.14 * _smooth_fields(rng, n_sup, 3, _BIG)
     c = np.asarray(FINE_TO_COARSE)
     cls = {
-        "fg": np.clip(sup["fg"][c] + rng.normal(0.0, 0.06, (100, 3)), 0.05, 0.95),
+        "fg": np.clip(sup["fg"][c] + rng.normal(0.0, 0.12, (100, 3)), 0.05, 0.95),
         "power": sup["power"][c],
         "radius": sup["radius"][c] * rng.uniform(0.8, 1.2, 100),
         "aspect": np.clip(sup["aspect"][c] * rng.uniform(0.8, 1.25, 100), 0.35, 1.0),
         "angle": sup["angle"][c] + rng.normal(0.0, 0.35, 100),
         "freq": rng.uniform(0.08, 0.3, 100),
         "orient": rng.uniform(0.0, np.pi, 100),
-        "tex": rng.uniform(0.05, 0.12, 100),
+        "tex": rng.uniform(0.08, 0.2, 100),
     }
     cls["bg"] = (sup["bg"][c][:, :, None, None] + bg_field[c]
-                 + 0.04 * _smooth_fields(rng, 100, 5, _BIG)).astype(np.float32)
+                 + 0.07 * _smooth_fields(rng, 100, 5, _BIG)).astype(np.float32)
     return cls
 
 

@@ -132,6 +132,16 @@ class FlopAccumulator:
         self._epoch_flops = 0.0
         return tflops
 
+    def state_dict(self) -> dict[str, float | list[float]]:
+        """Counters as plain data (for checkpoints)."""
+        return {"train": self.train_flops, "eval": self.eval_flops, "diagnostic": self.diagnostic_flops,
+                "epoch": self._epoch_flops, "epoch_tflops": list(self._epoch_tflops)}
+
+    def load_state_dict(self, state: dict[str, float | list[float]]) -> None:
+        self.train_flops, self.eval_flops = state["train"], state["eval"]
+        self.diagnostic_flops, self._epoch_flops = state["diagnostic"], state["epoch"]
+        self._epoch_tflops = list(state["epoch_tflops"])
+
     @property
     def epoch_tflops(self) -> list[float]:
         """TFLOPs of every finished epoch, in order (a copy)."""

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lib import DATA_DIR, ROOT
+from lib import DATA_DIR
 from lib.config import CifarConfig
 from lib.control import (
     METHOD_NAMES,
@@ -33,7 +33,20 @@ from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import FlopAccumulator, resnet18_eval_flops, resnet18_train_flops
-from lib.train.common import EpochTimer, Stepper, episode_summary, resolve_device, set_seed
+from lib.train import checkpoint
+from lib.train.common import (
+    EpochTimer,
+    Stepper,
+    aees_engine,
+    autocast,
+    compiled,
+    episode_summary,
+    measure_step_flops,
+    resolve_device,
+    resolve_output,
+    set_seed,
+)
+from lib.train.cifar_result import default_output
 
 STANDIN_SEED = 0  # the stand-in data set is one fixed data set, like the real one
 
@@ -61,15 +74,22 @@ class CifarRun:
         "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": []})
     subset_metrics: dict[str, list] = field(default_factory=dict)
     best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None})
+    output: Path | None = None
+    forward: Any = None  # the model, or its torch.compile'd version
+    measured_flops: dict[str, Any] | None = None
     epoch: int = 0
     episodes_reported: int = 0
     wall_start: float | None = None
 
 
 def start(cfg: CifarConfig) -> CifarRun:
-    """Phase 1: seed everything (protocol 13) and pick the device."""
+    """Phase 1: seed everything (protocol 13), pick the device, fix the output path."""
     set_seed(cfg.seed)
-    return CifarRun(cfg=cfg, device=resolve_device(cfg.device))
+    run = CifarRun(cfg=cfg, device=resolve_device(cfg.device))
+    run.output = resolve_output(cfg.output or default_output(cfg))
+    if cfg.precision == "bf16" and run.device.type == "cpu":
+        print("note: precision=bf16 on CPU runs bf16 autocast on the CPU (slow; meant for GPUs)")
+    return run
 
 
 def load_data(run: CifarRun) -> None:
@@ -104,7 +124,11 @@ def load_data(run: CifarRun) -> None:
 
 def build_model(run: CifarRun) -> None:
     """Phase 3: CIFAR ResNet-18 (3x3 stem, no max-pool), random init from the seeded torch RNG."""
-    run.model = cifar_resnet18(num_classes=100, width=run.cfg.model_width).to(run.device)
+    cfg = run.cfg
+    run.model = cifar_resnet18(num_classes=100, width=cfg.model_width).to(run.device)
+    if cfg.channels_last:
+        run.model = run.model.to(memory_format=torch.channels_last)
+    run.forward = compiled(run.model) if cfg.compile else run.model
 
 
 def build_optimization(run: CifarRun, **aees_options: Any) -> None:
@@ -112,7 +136,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     cfg = run.cfg
     run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr,
                                     cfg.weight_decay, cfg.momentum)
-    run.aees = build_aees(run.optimizer, cfg.control_mode, cfg, **aees_options)
+    run.aees = build_aees(run.optimizer, cfg.control_mode, cfg, **aees_engine(cfg), **aees_options)
     if run.aees is not None:
         run.logger = ControllerLogger(
             run.aees, structured_control_mode=cfg.structured_control_mode,
@@ -121,6 +145,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
     run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
+    run.measured_flops = measure_step_flops(run.model, run.optimizer, cfg.batch_size, run.device)
     run.wall_start = time.perf_counter()
 
 
@@ -133,9 +158,12 @@ def _train_epoch(run: CifarRun) -> tuple[float, float]:
     n = 0
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
                                    generator=run.data_generator, device=dev):
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         run.stepper.start()
-        logits = model(x)
-        loss = F.cross_entropy(logits, y)
+        with autocast(run.device, cfg.precision):
+            logits = run.forward(x)
+            loss = F.cross_entropy(logits, y)
         loss.backward()
         run.stepper.finish(loss)
         run.flops.add_train_batch(resnet18_train_flops(len(y)))
@@ -160,9 +188,12 @@ def _train_epoch(run: CifarRun) -> tuple[float, float]:
 @torch.inference_mode()
 def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     run.model.eval()
-    preds = [run.model(x).argmax(1) for x, _, _ in eval_batches(images, targets,
-                                                             batch_size=run.cfg.batch_size,
-                                                             device=run.device)]
+    preds = []
+    for x, _, _ in eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device):
+        if run.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(run.device, run.cfg.precision):
+            preds.append(run.forward(x).argmax(1))
     run.model.train()
     return torch.cat(preds)
 
@@ -178,6 +209,10 @@ def fit(run: CifarRun) -> None:
     """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
     cfg = run.cfg
     timer = EpochTimer(run.device)
+    ckpt = checkpoint.checkpoint_path(run.output)
+    if cfg.checkpoint_every and ckpt.exists():
+        checkpoint.load(run, ckpt)
+        print(f"resumed from {ckpt.name} after epoch {run.epoch}")
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
@@ -200,6 +235,8 @@ def fit(run: CifarRun) -> None:
         if run.scheduler is not None:
             run.scheduler.step()
         run.epoch += 1
+        if cfg.checkpoint_every and run.epoch % cfg.checkpoint_every == 0 and run.epoch < cfg.epochs:
+            checkpoint.save(run, ckpt)
     run.stepper.finalize()
 
 
@@ -224,7 +261,7 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
 
 def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any]:
     """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
-    from lib.train.cifar_result import build_result, default_output, save
+    from lib.train.cifar_result import build_result, save
 
     diagnostics = None
     if run.noise is not None:
@@ -236,10 +273,9 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
                                                 "val_accuracy": run.best["val"], **peak}}
     result = build_result(run, diagnostics, **extra)
     result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
-    path = Path(output or run.cfg.output or default_output(run.cfg))
-    if not path.is_absolute():
-        path = ROOT / path
+    path = resolve_output(output) if output else run.output
     save(result, path)
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
           f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
     result["_path"] = str(path)

@@ -69,6 +69,17 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
     return block
 
 
+def _measured_totals(run: Any) -> dict[str, Any]:
+    """Measured FLOPs beside the thesis' constant-based ``estimated_flops`` (kept as it is)."""
+    mf = dict(run.measured_flops)
+    cfg, n_train = run.cfg, len(run.targets)
+    per_example = mf["measured_flops_per_step"] / cfg.batch_size
+    mf["measured_train_flops_total"] = per_example * n_train * cfg.epochs
+    mf["measured_eval_flops_total"] = mf["measured_eval_flops_per_example"] * len(run.test_targets) * cfg.epochs
+    mf["measured_flops_total"] = mf["measured_train_flops_total"] + mf["measured_eval_flops_total"]
+    return mf
+
+
 def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, Any]:
     cfg, m = run.cfg, run.metrics
     vals = m["val_accuracies"]
@@ -97,6 +108,7 @@ def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, 
         "run_tag": cfg.run_tag,
         # beyond the thesis
         "epoch_lrs": m["epoch_lrs"],
+        "measured_flops": _measured_totals(run),
         "provenance": provenance(**extra),
     }
     if diagnostics is not None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
+from lib import ROOT
 from lib.control import ControllerLogger
 
 
@@ -29,6 +34,55 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device: 'cuda' was requested but no CUDA device is visible; use device=auto or cpu")
     return torch.device(choice)
+
+
+def resolve_output(path: str | Path) -> Path:
+    """An output path; relative paths are relative to the repository root, not the cwd."""
+    path = Path(path)
+    return path if path.is_absolute() else ROOT / path
+
+
+def aees_engine(cfg: Any) -> dict[str, Any]:
+    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
+    if cfg.aees_impl == "stock":
+        from pulseopt import AEES
+        return {"aees_class": AEES}
+    return {"update_norm": cfg.update_norm}
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast for ``precision=bf16``; a no-op for fp32 (the thesis setting)."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def compiled(model: torch.nn.Module) -> Any:
+    """``torch.compile`` once per process and model (the compiled module is reused)."""
+    return torch.compile(model)
+
+
+def measure_step_flops(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch_size: int,
+                       device: torch.device, input_shape: tuple[int, ...] = (3, 32, 32)) -> dict[str, Any]:
+    """FLOPs of one training step (forward + backward, full batch) and of one eval example,
+    counted by ``torch.utils.flop_counter`` on a copy of the model (no state or RNG touched)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    probe = copy.deepcopy(model)
+    x = torch.zeros((batch_size, *input_shape), device=device)
+    y = torch.zeros(batch_size, dtype=torch.long, device=device)
+    with FlopCounterMode(display=False) as train_counter:
+        F.cross_entropy(probe(x), y).backward()
+    probe.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as eval_counter:
+        probe(x[:1])
+    del probe
+    return {
+        "measured_flops_per_step": float(train_counter.get_total_flops()),
+        "measured_eval_flops_per_example": float(eval_counter.get_total_flops()),
+        "method": "torch.utils.flop_counter: forward + backward of one full batch (optimizer "
+                  "update and elementwise ops not counted); FLOPs = 2 x multiply-accumulates",
+    }
 
 
 class Stepper:

@@ -1,0 +1,78 @@
+"""Checkpoint/resume: a run killed with SIGKILL and rerun gives the uninterrupted run's RunResult."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+SCRIPT = """
+import sys
+from lib import config
+from lib.train import cifar as T
+params = dict(profile="mini", epochs=5, episode_length=3, standin_n_train=256, standin_n_test=128,
+              model_width=8, batch_size=64, control_mode="adaptive", lr_candidates="0.5,1,2",
+              noise_candidates="0,0.01", label_noise_type="symmetric", label_noise_rate=0.4,
+              seed=2, checkpoint_every=1, output=sys.argv[1])
+cfg = config.resolve("cifar100", params.pop("profile"), params)
+run = T.start(cfg); T.load_data(run); T.build_model(run); T.build_optimization(run)
+T.fit(run); T.finish(run)
+"""
+
+COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs", "controller_logs",
+            "epoch_subset_train_accuracies", "peak_checkpoint_diagnostics", "total_steps",
+            "best_val_accuracy", "final_val_accuracy", "estimated_flops", "epoch_tflops", "epoch_lrs")
+
+
+def _start(out, env):
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path):
+    env = {**os.environ, "AEES_DATA_DIR": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
+    ref, out = tmp_path / "ref.json", tmp_path / "out.json"
+    proc = _start(ref, env)
+    assert proc.wait(timeout=300) == 0, proc.stdout.read()
+
+    ckpt = tmp_path / "out.json.ckpt"
+    proc = _start(out, env)
+    deadline = time.time() + 300
+    while not ckpt.exists():  # first checkpoint: end of epoch 1 = step 4, inside episode 2
+        assert proc.poll() is None and time.time() < deadline, "run ended before a checkpoint"
+        time.sleep(0.02)
+    time.sleep(0.3)  # into epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists() and ckpt.exists()
+
+    proc = _start(out, env)
+    log = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 0, log
+    assert "resumed from out.json.ckpt after epoch" in log
+    a, b = json.loads(ref.read_text()), json.loads(out.read_text())
+    for key in COMPARED:
+        assert a[key] == b[key], key
+    assert a["config"]["diagnostics"] == b["config"]["diagnostics"]
+    assert not ckpt.exists()  # a finished run deletes its checkpoint
+
+
+def test_checkpoint_of_another_configuration_is_refused(tmp_path, monkeypatch):
+    from lib import config
+    from lib.train import checkpoint
+    from lib.train import cifar as T
+
+    monkeypatch.setattr(T, "DATA_DIR", tmp_path / "data")
+    base = dict(epochs=1, standin_n_train=128, standin_n_test=100, model_width=4, batch_size=64,
+                output=str(tmp_path / "r.json"))
+    run = T.start(config.resolve("cifar100", "mini", base))
+    T.load_data(run), T.build_model(run), T.build_optimization(run)
+    checkpoint.save(run, tmp_path / "c.ckpt")
+    other = T.start(config.resolve("cifar100", "mini", {**base, "lr": 0.01}))
+    T.load_data(other), T.build_model(other), T.build_optimization(other)
+    with pytest.raises(RuntimeError, match="different configuration.*lr"):
+        checkpoint.load(other, tmp_path / "c.ckpt")
