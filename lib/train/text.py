@@ -1,0 +1,355 @@
+"""The SST-2 / AG News run (protocol 2.4, 3), in the phases a training notebook calls one by one.
+
+    run = start(cfg)          # HF cache env, seed, device             (phase 1: configure)
+    load_data(run)            # stand-ins, tokenized caches, loaders   (phase 2: data)
+    build_model(run)          # DistilBERT classifier, head after seed (phase 3: model)
+    build_optimization(run)   # AdamW, AEES, step-level scheduler      (phase 4: optimizer and AEES)
+    fit(run)                  # epochs: train (scheduler stepped per step), evaluate (phase 5: train)
+    result = finish(run)      # RunResult JSON                         (phase 6: save)
+
+One module for both tasks: the config's ``task_name`` picks SST-2 (2 labels, GLUE validation
+split) or AG News (4 labels, 90/10 split of the train set, optional symmetric label noise).
+With ``pretokenize_only`` the run stops after phase 2 (caches written); every later phase prints
+one line and returns None, and no RunResult is written.
+
+A Hub token, if one is needed, is read by ``huggingface_hub`` from the environment
+(``HF_TOKEN``); it is never a parameter and never recorded.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lib import DATA_DIR, HF_CACHE_DIR, ROOT
+
+
+def hf_env_defaults() -> None:
+    """Cache locations of the thesis runner (setdefault: values already in the environment win).
+
+    Runs at import, before ``datasets``/``huggingface_hub`` read them. ``TRANSFORMERS_CACHE`` is
+    set for parity with the thesis; transformers 5 reads ``HF_HOME``/``HF_HUB_CACHE`` instead.
+    """
+    os.environ.setdefault("HF_HOME", str(HF_CACHE_DIR))
+    os.environ.setdefault("HF_DATASETS_CACHE", str(HF_CACHE_DIR / "datasets"))
+    os.environ.setdefault("HUGGINGFACE_HUB_CACHE", str(HF_CACHE_DIR / "hub"))
+    os.environ.setdefault("TRANSFORMERS_CACHE", str(HF_CACHE_DIR / "transformers"))
+
+
+hf_env_defaults()
+
+import time  # noqa: E402
+import warnings  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from tqdm import TqdmWarning  # noqa: E402
+
+warnings.filterwarnings("ignore", "IProgress not found", TqdmWarning)  # HF imports, in a notebook
+
+import datasets  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from transformers import AutoModelForSequenceClassification  # noqa: E402
+
+from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
+from lib.control import (  # noqa: E402
+    ControllerLogger,
+    build_aees,
+    build_optimizer,
+    build_step_scheduler,
+    nlp_warmup_steps,
+)
+from lib.data.standin_text import write_standin_model, write_text_standin  # noqa: E402
+from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
+from lib.results import FlopAccumulator, distilbert_eval_flops, distilbert_train_flops  # noqa: E402
+from lib.train.common import EpochTimer, Stepper, episode_summary, resolve_device, set_seed  # noqa: E402
+
+MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
+STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in model
+STANDIN_SEED = 0  # the stand-ins are fixed data sets / one fixed model, like the real ones
+SUBSET_KEYS = ("train_clean_accuracy", "train_corrupted_accuracy_vs_noisy_labels",
+               "train_corrupted_accuracy_vs_clean_labels")
+
+TextConfig = Sst2Config | AgNewsConfig
+
+
+@dataclass
+class TextRun:
+    cfg: TextConfig
+    device: torch.device
+    stopped: bool = False  # pretokenize_only: data prepared, nothing else runs
+    paths: dict[str, Any] = field(default_factory=dict)  # cache_dir, tokenized_dataset_dir, model, standin
+    data: TextData | None = None
+    train_loader: Any = None
+    val_loader: Any = None
+    clean_labels: torch.Tensor | None = None  # AG News noisy runs: original train labels on the device
+    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
+    model: torch.nn.Module | None = None
+    optimizer: torch.optim.Optimizer | None = None
+    aees: Any = None
+    scheduler: Any = None
+    schedule: dict[str, int] = field(default_factory=dict)  # total_steps, span, warmup steps
+    logger: ControllerLogger | None = None
+    stepper: Stepper | None = None
+    data_generator: torch.Generator | None = None
+    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
+    metrics: dict[str, list] = field(default_factory=lambda: {
+        "train_losses": [], "train_accuracies": [], "val_accuracies": [],
+        "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": [],
+        "epoch_train_tokens": [], "epoch_train_tokens_per_second": []})
+    subset_metrics: dict[str, list] = field(default_factory=dict)
+    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None})
+    epoch: int = 0
+    episodes_reported: int = 0
+    wall_start: float | None = None
+
+
+def repo_path(value: str, default: Path) -> Path:
+    """'' -> ``default``; a relative path is relative to the repo root, never the working directory."""
+    if not value:
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+def _skipped(run: TextRun, phase: str) -> bool:
+    if run.stopped:
+        print(f"pretokenize_only: {phase} skipped (the tokenized caches are ready; no RunResult)")
+    return run.stopped
+
+
+def start(cfg: TextConfig) -> TextRun:
+    """Phase 1: seed everything (protocol 13), pick the device, quiet the HF progress bars."""
+    datasets.disable_progress_bars()
+    transformers.logging.disable_progress_bar()
+    set_seed(cfg.seed)
+    return TextRun(cfg=cfg, device=resolve_device(cfg.device))
+
+
+def _model_source(cfg: TextConfig) -> Path | str:
+    """The stand-in model folder (written if missing), a folder under the repo, or a Hub id."""
+    if cfg.model_name == STANDIN_MODEL:
+        return write_standin_model(DATA_DIR / STANDIN_MODEL, seed=STANDIN_SEED)
+    local = Path(cfg.model_name).expanduser()
+    if not local.is_absolute() and (ROOT / local).is_dir():
+        return ROOT / local
+    return local if local.is_absolute() else cfg.model_name
+
+
+def _standin_dir(cfg: TextConfig) -> Path:
+    """``data/<task>-standin/<n_train>-<n_eval>/<task>``: one folder per size, written once."""
+    if isinstance(cfg, Sst2Config):
+        sizes = {"n_train": cfg.standin_n_train, "n_validation": cfg.standin_n_validation}
+    else:
+        sizes = {"n_train": cfg.standin_n_train, "n_test": cfg.standin_n_test}
+    root = DATA_DIR / f"{cfg.task_name}-standin" / "-".join(str(v) for v in sizes.values())
+    return write_text_standin(cfg.task_name, root, seed=STANDIN_SEED, **sizes)
+
+
+def load_data(run: TextRun) -> None:
+    """Phase 2: tokenized train/validation (cached), AG News split and label noise, data loaders.
+
+    With ``pretokenize_only`` the run stops here: the caches are written, nothing else runs.
+    """
+    cfg, task = run.cfg, run.cfg.task_name
+    tok_default = DATA_DIR / (f"{task}-standin_tokenized" if cfg.data_standin else f"{task}_tokenized")
+    run.paths = {"cache_dir": repo_path(cfg.cache_dir, HF_CACHE_DIR),
+                 "tokenized_dataset_dir": repo_path(cfg.tokenized_dataset_dir, tok_default)}
+    run.paths["model"] = _model_source(cfg)
+    if cfg.data_standin:
+        run.paths["standin"] = _standin_dir(cfg)
+    rate = getattr(cfg, "label_noise_rate", 0.0)
+    data = prepare_text_task(
+        task, tokenizer_dir_or_name=run.paths["model"], max_length=cfg.max_length,
+        tokenized_dataset_dir=run.paths["tokenized_dataset_dir"], cache_dir=run.paths["cache_dir"],
+        local_files_only=cfg.local_files_only, standin_dir=run.paths.get("standin"),
+        label_noise_rate=rate, label_noise_seed=getattr(cfg, "label_noise_seed", 42))
+    run.data = data
+    kind = "offline stand-in (not the real data set)" if cfg.data_standin else "Hub data set"
+    noise = data.label_noise
+    print(f"data: {task} {kind}: {len(data.train)} train / {len(data.validation)} validation, "
+          f"max_length {cfg.max_length}, {0 if noise is None else noise.num_corrupted} corrupted labels "
+          f"(rate {rate:g}); tokenized cache {'reused' if data.cache_info['reused'] else 'written'} "
+          f"in {run.paths['tokenized_dataset_dir']}")
+    if cfg.pretokenize_only:
+        run.stopped = True
+        print("pretokenize_only: stopping after the data phase")
+        return
+    train = data.train
+    if noise is not None:  # the training pass then knows which examples are corrupted
+        train = train.add_column("example_index", list(range(len(train))))
+        run.clean_labels = torch.tensor(noise.original_targets, dtype=torch.long, device=run.device)
+        run.corrupted = torch.tensor(noise.corrupted_mask, dtype=torch.bool, device=run.device)
+        run.subset_metrics = {k: [] for k in SUBSET_KEYS}
+    # Data order: a generator of its own, seeded from the run seed (the model init is not affected).
+    run.data_generator = torch.Generator().manual_seed(cfg.seed)
+    run.train_loader = make_text_loader(train, data.tokenizer, batch_size=cfg.batch_size, shuffle=True,
+                                        generator=run.data_generator, group_by_length=cfg.group_by_length)
+    run.val_loader = make_text_loader(data.validation, data.tokenizer, batch_size=cfg.batch_size,
+                                      shuffle=False)
+
+
+def build_model(run: TextRun) -> None:
+    """Phase 3: pretrained encoder + classification head, drawn from the seeded torch RNG (fp32)."""
+    if _skipped(run, "model"):
+        return
+    cfg = run.cfg
+    extra = {"ignore_mismatched_sizes": True} if cfg.task_name == "agnews" else {}  # as the thesis
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the load report is summarised below
+    try:
+        with hub_offline(cfg.local_files_only):
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                str(run.paths["model"]), num_labels=run.data.num_labels, cache_dir=str(run.paths["cache_dir"]),
+                local_files_only=cfg.local_files_only, dtype=torch.float32, output_loading_info=True, **extra)
+    except OSError as exc:
+        if cfg.local_files_only:
+            raise FileNotFoundError(
+                f"model_name {cfg.model_name!r} is not available locally (local_files_only=True, "
+                f"cache_dir={run.paths['cache_dir']}); fetch it once with local_files_only=False") from exc
+        raise
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    run.model = model.to(run.device)
+    n_params = sum(p.numel() for p in model.parameters())
+    fresh = sorted({k.split(".")[0] for k in info["missing_keys"]})
+    print(f"model: {cfg.model_name} ({type(model).__name__}, {n_params:,} parameters, "
+          f"{run.data.num_labels} labels); newly initialised: {', '.join(fresh) or 'none'}")
+
+
+def build_optimization(run: TextRun, **aees_options: Any) -> None:
+    """Phase 4: AdamW, AEES (adaptive/random), the step-level scheduler (6.2); starts the clock."""
+    if _skipped(run, "optimizer"):
+        return
+    cfg = run.cfg
+    mode = MODES[cfg.method]
+    run.optimizer = build_optimizer(run.model.parameters(), "AdamW", cfg.lr, cfg.weight_decay)
+    run.aees = build_aees(run.optimizer, mode, cfg, **aees_options)
+    if run.aees is not None:
+        run.logger = ControllerLogger(
+            run.aees, structured_control_mode=cfg.structured_control_mode,
+            context_mode=cfg.context_mode, control_mode=mode,
+            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    total = len(run.train_loader) * cfg.epochs
+    span = cfg.scheduler_t_max or total
+    warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
+        if cfg.lr_scheduler == "warmup_linear" else 0
+    run.schedule = {"total_steps": total, "span_steps": span, "warmup_steps": warmup}
+    run.scheduler = build_step_scheduler(run.optimizer, cfg.lr_scheduler, span, warmup)
+    run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
+    print(f"optimization: {cfg.method} (AdamW lr {cfg.lr:g}, wd {cfg.weight_decay:g}), "
+          f"schedule {cfg.lr_scheduler} over {span} steps ({total} planned"
+          f"{f', {warmup} warmup' if warmup else ''}), episode length {cfg.episode_length}")
+    run.wall_start = time.perf_counter()
+
+
+def _train_epoch(run: TextRun) -> tuple[float, float, int, float]:
+    """One pass; metrics stay on the device and are read once. Returns loss, acc, tokens, seconds."""
+    model, dev = run.model, run.device
+    model.train()
+    loss_sum = torch.zeros((), device=dev)
+    correct = torch.zeros((), dtype=torch.long, device=dev)
+    subset = torch.zeros(3, dtype=torch.long, device=dev)
+    n = tokens = 0
+    t0 = time.perf_counter()
+    for batch in run.train_loader:
+        idx = batch.pop("example_index", None)
+        tokens += int(batch["attention_mask"].sum())  # a CPU tensor: no device sync
+        size, seq_len = batch["input_ids"].shape
+        batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+        run.stepper.start()
+        out = model(**batch)
+        out.loss.backward()
+        run.stepper.finish(out.loss)
+        if run.scheduler is not None:
+            run.scheduler.step()  # step-level: right after every optimizer step (protocol 6.2)
+        run.flops.add_train_batch(distilbert_train_flops(size, seq_len))
+        with torch.no_grad():
+            pred = out.logits.argmax(1)
+            hit = pred == batch["labels"]
+            loss_sum += out.loss.detach() * size
+            correct += hit.sum()
+            if run.corrupted is not None:
+                idx = idx.to(dev, non_blocking=True)
+                corr = run.corrupted[idx]
+                subset += torch.stack([(hit & ~corr).sum(), (hit & corr).sum(),
+                                       ((pred == run.clean_labels[idx]) & corr).sum()])
+        n += size
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    seconds = time.perf_counter() - t0
+    if run.corrupted is not None:
+        n_corr = int(run.corrupted.sum())
+        for key, c, d in zip(SUBSET_KEYS, subset.tolist(), [n - n_corr, n_corr, n_corr], strict=True):
+            run.subset_metrics[key].append(c / d if d else None)
+    return float(loss_sum) / n, int(correct) / n, tokens, seconds
+
+
+@torch.inference_mode()
+def _evaluate(run: TextRun) -> float:
+    """Validation accuracy (argmax of the logits), counted on the device and read once."""
+    run.model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=run.device)
+    n = 0
+    for batch in run.val_loader:
+        size, seq_len = batch["input_ids"].shape
+        batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+        labels = batch.pop("labels")
+        correct += (run.model(**batch).logits.argmax(1) == labels).sum()
+        run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
+        n += size
+    run.model.train()
+    return int(correct) / n
+
+
+def fit(run: TextRun) -> None:
+    """Phase 5: per epoch train (scheduler stepped per optimizer step), evaluate, record, print."""
+    if _skipped(run, "training"):
+        return
+    cfg, m = run.cfg, run.metrics
+    timer = EpochTimer(run.device)
+    while run.epoch < cfg.epochs:
+        timer.start()
+        base_lr = run.optimizer.param_groups[0]["lr"]
+        loss, acc, tokens, train_seconds = _train_epoch(run)
+        val = _evaluate(run)
+        seconds = timer.stop()
+        for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
+                           ("epoch_wall_clock_seconds", seconds), ("epoch_tflops", run.flops.finish_epoch()),
+                           ("epoch_lrs", base_lr), ("epoch_train_tokens", tokens),
+                           ("epoch_train_tokens_per_second", tokens / train_seconds)):
+            m[key].append(value)
+        if val > run.best["val"]:
+            run.best = {"val": val, "epoch": run.epoch + 1}
+        subset = ""
+        if run.subset_metrics:
+            s = {k: v[-1] for k, v in run.subset_metrics.items()}
+            subset = (f"  clean {s['train_clean_accuracy']:.3f} corrupted fit "
+                      f"{s['train_corrupted_accuracy_vs_noisy_labels']:.3f}")
+        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
+        print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
+              f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s  "
+              f"{tokens / train_seconds:,.0f} tok/s{episodes}", flush=True)
+        run.epoch += 1
+    run.stepper.finalize()
+
+
+def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any] | None:
+    """Phase 6: the RunResult, saved atomically; None (nothing written) for ``pretokenize_only``."""
+    if _skipped(run, "saving"):
+        return None
+    from lib.train.text_result import build_result, default_output, save
+
+    result = build_result(run, **extra)
+    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    path = repo_path(str(output or run.cfg.output or ""), default_output(run.cfg))
+    save(result, path)
+    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
+          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
+    result["_path"] = str(path)
+    return result
+
+
+__all__ = ["TextRun", "MODES", "STANDIN_MODEL", "hf_env_defaults", "repo_path", "start", "load_data",
+           "build_model", "build_optimization", "fit", "finish"]

@@ -1,0 +1,129 @@
+"""The SST-2 / AG News RunResult (protocol 7): thesis keys, plus project keys under new names.
+
+The NLP ``config`` block holds every thesis field of protocol 7.3 except ``hf_token`` (a token is
+never recorded) and no ``control_mode`` / ``control_regime`` / ``optimizer`` keys. Additions
+beyond the thesis: ``config.profile``, ``config.explicit_parameters``, the project fields
+(``data_standin``, stand-in sizes, ``group_by_length``), ``config.scheduler_warmup_steps``,
+``config.data_cache`` (tokenized-cache keys and paths), ``config.diagnostics.label_noise``
+(noisy AG News runs, same block as CIFAR), and top-level ``epoch_lrs``, ``epoch_train_tokens``
+and ``epoch_train_tokens_per_second`` (non-padding tokens), ``epoch_subset_train_accuracies``
+(noisy runs), ``estimated_flops_note``, ``provenance``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lib import ROOT
+from lib.config import as_dict
+from lib.control import candidate_blocks, episode_logs
+from lib.results import provenance, save_run_result
+from lib.train.text import STANDIN_MODEL
+
+DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
+FLOPS_NOTE = ("thesis DistilBERT estimate (protocol 8), unchanged so numbers compare: per example "
+              "6*(4TH^2 + 2T^2H + 2THF) + 2TH + 2H*2 with L=6, H=768, F=3072 and T the padded batch "
+              "length (dynamic padding); multiply-accumulates (no x2); the head counted with 2 labels "
+              "also for 4-class AG News; train = 3 x forward, eval = 1 x forward.")
+STANDIN_FLOPS_NOTE = (" The same DistilBERT-base formula is applied to the stand-in model, whose "
+                      "real cost is far smaller.")
+
+
+def default_output(cfg: Any) -> Path:
+    """Thesis default name, under results/scratch/ (it does not encode noise or scheduler)."""
+    return ROOT / "results" / "scratch" / f"{cfg.task_name}_{cfg.method.lower()}_seed{cfg.seed}.json"
+
+
+def _shown(path: Path | str) -> str:
+    """A path relative to the repo root when it lies inside it (portable results), else as is."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def config_block(run: Any) -> dict[str, Any]:
+    cfg = run.cfg
+    task = cfg.task_name
+    rate = float(getattr(cfg, "label_noise_rate", 0.0))
+    block = as_dict(cfg)
+    block.update({
+        # fixed values of the thesis runner (not on its CLI)
+        "ema_alpha": 0.1,
+        "num_workers": 0,
+        "model_name": cfg.model_name,
+        "task_name": task,
+        "dataset_name": DATASET_NAMES[task],
+        "label_noise_rate": rate,
+        "label_noise_seed": getattr(cfg, "label_noise_seed", 42),
+        # resolved paths (parameters '' mean the defaults)
+        "cache_dir": _shown(run.paths["cache_dir"]),
+        "tokenized_dataset_dir": _shown(run.paths["tokenized_dataset_dir"]),
+        # derived keys of protocol 7.3
+        "device": run.device.type,
+        "pin_memory": bool(run.train_loader.pin_memory),
+        "base_lr": cfg.lr,
+        "base_weight_decay": cfg.weight_decay,
+        "scheduler_active": cfg.lr_scheduler != "none",
+        "scheduler_step_unit": "optimizer_step",
+        "scheduler_span_steps": run.schedule["span_steps"],
+        "label_noise_type": "symmetric" if rate > 0 else "none",
+        # project keys
+        "scheduler_warmup_steps": run.schedule["warmup_steps"],
+        "profile": cfg.profile,
+        "explicit_parameters": list(cfg.explicit),
+        "data_cache": run.data.cache_info,
+    })
+    if run.aees is not None:
+        block.update(candidate_blocks(cfg.lr_candidates, cfg.noise_candidates))
+    if run.data.label_noise is not None:
+        block["diagnostics"] = {"label_noise": run.data.label_noise.to_dict()}
+    return block
+
+
+def build_result(run: Any, **extra: Any) -> dict[str, Any]:
+    cfg, m = run.cfg, run.metrics
+    vals = m["val_accuracies"]
+    flops = run.flops.total_flops
+    standin = " (offline stand-in)" if cfg.data_standin else ""
+    result: dict[str, Any] = {
+        "method_name": cfg.method,
+        "task_name": cfg.task_name,
+        "seed": cfg.seed,
+        "model_name": cfg.model_name,
+        "dataset_name": DATASET_NAMES[cfg.task_name] + standin,
+        "config": config_block(run),
+        "best_val_accuracy": max([0.0, *vals]),
+        "final_val_accuracy": vals[-1],
+        "final_train_loss": m["train_losses"][-1],
+        "total_steps": run.stepper.global_step,
+        "total_epochs": cfg.epochs,
+        "estimated_flops": flops,
+        "accuracy_per_tflop": max([0.0, *vals]) / (flops / 1e12) if flops else None,
+        "train_losses": m["train_losses"],
+        "train_accuracies": m["train_accuracies"],
+        "val_accuracies": vals,
+        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
+        "epoch_tflops": m["epoch_tflops"],
+        "episode_logs": episode_logs(run.aees),
+        "controller_logs": None if run.logger is None else run.logger.logs(),
+        "run_tag": cfg.run_tag,
+        # beyond the thesis
+        "epoch_lrs": m["epoch_lrs"],
+        "epoch_train_tokens": m["epoch_train_tokens"],
+        "epoch_train_tokens_per_second": m["epoch_train_tokens_per_second"],
+        "estimated_flops_note": FLOPS_NOTE + (STANDIN_FLOPS_NOTE if cfg.model_name == STANDIN_MODEL else ""),
+        "provenance": provenance(**extra),
+    }
+    if run.subset_metrics:
+        result["epoch_subset_train_accuracies"] = run.subset_metrics
+    return result
+
+
+def save(result: dict[str, Any], path: Path) -> Path:
+    return save_run_result(result, path)
+
+
+__all__ = ["build_result", "config_block", "default_output", "save", "DATASET_NAMES", "FLOPS_NOTE"]
