@@ -22,6 +22,8 @@ PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-ba
 
 .PHONY: all setup test test-fast default-runs lab clean-scratch
 
+include mk/runs.mk
+
 all: setup default-runs
 
 ## setup: environment with pinned packages + the named Jupyter kernel (idempotent)

@@ -12,7 +12,7 @@ from lib import HF_CACHE_DIR, config
 from lib.results import distilbert_eval_flops
 from lib.train import text as T
 
-TINY = {"epochs": 2, "episode_length": 5, "standin_n_train": 160, "batch_size": 16}
+TINY = {"epochs": 2, "episode_length": 5, "standin_n_train": 160, "batch_size": 16, "checkpoint_every": 0}
 SIZES = {"sst2": {"standin_n_validation": 40}, "agnews": {"standin_n_test": 20}}
 # Protocol 7.3, NLP: every field (hf_token never) plus the derived keys.
 NLP_CONFIG_KEYS = {

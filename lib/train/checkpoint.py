@@ -24,7 +24,8 @@ from lib.control.internals import aees_state_dict, load_aees_state_dict
 
 FORMAT = 1
 # Fields that change only the cost of a run, not its results: a resume may change them.
-ENGINE_FIELDS = {"output", "checkpoint_every", "device", "run_tag"}
+ENGINE_FIELDS = {"output", "checkpoint_every", "device", "run_tag", "cache_dir", "tokenized_dataset_dir",
+                 "local_files_only", "pretokenize_only"}
 
 
 def checkpoint_path(output: Path) -> Path:

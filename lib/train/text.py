@@ -63,7 +63,16 @@ from lib.control import (  # noqa: E402
 from lib.data.standin_text import write_standin_model, write_text_standin  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
 from lib.results import FlopAccumulator, distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train.common import EpochTimer, Stepper, episode_summary, resolve_device, set_seed  # noqa: E402
+from lib.train import checkpoint  # noqa: E402
+from lib.train.common import (  # noqa: E402
+    EpochTimer,
+    Stepper,
+    aees_engine,
+    autocast,
+    episode_summary,
+    resolve_device,
+    set_seed,
+)
 
 MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
 STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in model
@@ -103,6 +112,7 @@ class TextRun:
     epoch: int = 0
     episodes_reported: int = 0
     wall_start: float | None = None
+    output: Path | None = None
 
 
 def repo_path(value: str, default: Path) -> Path:
@@ -124,7 +134,10 @@ def start(cfg: TextConfig) -> TextRun:
     datasets.disable_progress_bars()
     transformers.logging.disable_progress_bar()
     set_seed(cfg.seed)
-    return TextRun(cfg=cfg, device=resolve_device(cfg.device))
+    from lib.train.text_result import default_output
+    run = TextRun(cfg=cfg, device=resolve_device(cfg.device))
+    run.output = repo_path(cfg.output, default_output(cfg))
+    return run
 
 
 def _model_source(cfg: TextConfig) -> Path | str:
@@ -225,7 +238,7 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     cfg = run.cfg
     mode = MODES[cfg.method]
     run.optimizer = build_optimizer(run.model.parameters(), "AdamW", cfg.lr, cfg.weight_decay)
-    run.aees = build_aees(run.optimizer, mode, cfg, **aees_options)
+    run.aees = build_aees(run.optimizer, mode, cfg, **aees_engine(cfg), **aees_options)
     if run.aees is not None:
         run.logger = ControllerLogger(
             run.aees, structured_control_mode=cfg.structured_control_mode,
@@ -259,7 +272,8 @@ def _train_epoch(run: TextRun) -> tuple[float, float, int, float]:
         size, seq_len = batch["input_ids"].shape
         batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
         run.stepper.start()
-        out = model(**batch)
+        with autocast(dev, run.cfg.precision):
+            out = model(**batch)
         out.loss.backward()
         run.stepper.finish(out.loss)
         if run.scheduler is not None:
@@ -296,7 +310,8 @@ def _evaluate(run: TextRun) -> float:
         size, seq_len = batch["input_ids"].shape
         batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
         labels = batch.pop("labels")
-        correct += (run.model(**batch).logits.argmax(1) == labels).sum()
+        with autocast(run.device, run.cfg.precision):
+            correct += (run.model(**batch).logits.argmax(1) == labels).sum()
         run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
         n += size
     run.model.train()
@@ -309,6 +324,10 @@ def fit(run: TextRun) -> None:
         return
     cfg, m = run.cfg, run.metrics
     timer = EpochTimer(run.device)
+    ckpt = checkpoint.checkpoint_path(run.output)
+    if cfg.checkpoint_every and ckpt.exists():
+        checkpoint.load(run, ckpt)
+        print(f"resumed from {ckpt.name} after epoch {run.epoch}")
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
@@ -332,6 +351,8 @@ def fit(run: TextRun) -> None:
               f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s  "
               f"{tokens / train_seconds:,.0f} tok/s{episodes}", flush=True)
         run.epoch += 1
+        if cfg.checkpoint_every and run.epoch % cfg.checkpoint_every == 0 and run.epoch < cfg.epochs:
+            checkpoint.save(run, ckpt)
     run.stepper.finalize()
 
 
@@ -339,12 +360,13 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     """Phase 6: the RunResult, saved atomically; None (nothing written) for ``pretokenize_only``."""
     if _skipped(run, "saving"):
         return None
-    from lib.train.text_result import build_result, default_output, save
+    from lib.train.text_result import build_result, save
 
     result = build_result(run, **extra)
     result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
-    path = repo_path(str(output or run.cfg.output or ""), default_output(run.cfg))
+    path = repo_path(str(output), run.output) if output else run.output
     save(result, path)
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
           f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
     result["_path"] = str(path)

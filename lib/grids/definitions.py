@@ -1,0 +1,303 @@
+"""Every experiment grid of the thesis as data (protocol 11, 9.5; INVENTORY "Runs").
+
+Grids (``GRIDS``; ``make runs GRID=<name>``), with their thesis run counts:
+
+* ``cifar-clean``: AdamW × {none, cosine, linear} × {baseline, AEES}, Fixed ×0.5 / ×2.0
+  (T1-T3): 8 cells × 5 seeds = 40.
+* ``cifar-noisy``: {asym20, sym20, sym40} × {AdamW, SGD} × {Baseline, Cosine, AEES,
+  Cosine + AEES, Fixed ×0.5, Fixed ×2.0} (T4-T10): 36 × 5 = 180.
+* ``sst2``: AdamW, AdamW + WL, AEES-Dual, AEES-Dual + WL, AEES-LR + WL, AEES-Noise + WL,
+  trend context (T15, T16): 6 × 5 = 30.
+* ``agnews-clean``: AdamW, AdamW + WL, AEES-Dual, AEES-Dual + WL (T17): 4 × 5 = 20.
+* ``agnews-noisy``: the six SST-2 methods on 20 % symmetric noise with the coarse grid, plus
+  the σ-axis controls Fixed σ 0.005 / 0.01 + WL and Random σ + WL (T18, T19, T21): 9 × 5 = 45.
+* ``ablation-penalty``: λ = 0.1 on clean and sym20 CIFAR AEES AdamW (T22): 2 × 5 = 10.
+* ``ablation-trend``: trend context on clean / sym20 CIFAR AEES, context none on SST-2
+  AEES-Dual without scheduler (T23): 3 × 5 = 15.
+* ``ablation-cifar-noise``: sym20 AEES, trend, 100 epochs, σ {0} vs {0, 0.0025, 0.005}
+  (T24, F8): 2 × 5 = 10.
+* ``compute-overhead``: {CIFAR AdamW, CIFAR SGD, SST-2, AG News} × {baseline, AEES-LR,
+  AEES-Noise, AEES-Dual} × {none, cosine (CIFAR) / WL (NLP)}, clean, CIFAR 20 epochs, NLP 3,
+  seed 0 × 3 timing repeats (T13, T14): 32 × 3 = 96.
+
+Aliases (thesis rows that are the same run as another row, never trained twice):
+Fixed ×1.0 = the baseline of its block (clean: the AdamW run; noisy: Baseline, which the
+thesis tables show equal "to every digit", protocol 5.3); λ = 0 = the main AEES runs; the
+CIFAR ``none`` context rows = the main AEES runs; the SST-2 ``trend`` row = the SST-2
+AEES-Dual run (protocol 11.2, 11.3).
+
+Ambiguities of the sources and how they are resolved here:
+
+1. *Control mode of the CIFAR fixed multipliers* (5.3 [ambiguous]): ``control_mode=random``
+   with single candidates ``lr=[m]``, ``noise=[0]``: no controller exists, the wrapper and
+   the episode manager run (episodes logged), the same recipe the thesis documents for its
+   only other fixed runs (AG News fixed σ, ``RandomScheduler``); ``adaptive`` would train
+   identically. The analysis identifies "controller logs, no active axis" as fixed.
+2. *Episode length of fixed / random runs*: 200 in the thesis profile, like AEES.
+3. *Optimizer of the CIFAR small-noise ablation* (11.3 [ambiguous]): AdamW, the optimizer
+   of every other CIFAR ablation. The LR grid is {0.5, 1, 2} for every seed; the thesis'
+   lronly seed 0 used {0.5, 1, 1.5}, a deviation this grid does not repeat.
+4. *Candidate sets of the timing runs* (9.5 [ambiguous]): CIFAR LR {0.5, 1, 2} and
+   σ {0, 0.0025, 0.005} (the thesis' only CIFAR σ grid, 11.3); SST-2 and AG News the clean-data
+   SST2-grid LR {0.7, 1, 1.3}, σ {0, 0.0025, 0.005}. Context ``none`` everywhere, episode
+   200. LR-only = σ {0}; noise-only = LR {1}. Costs do not depend on the values.
+5. *Timing repeats*: ``run_tag`` = ``run1``/``run2``/``run3`` makes the repeats' configs and
+   files distinct (thesis files ``..._seed0``, ``_seed0_run2``, ``_seed0_run3``).
+6. *Noisy AG News*: ``label_noise_rate=0.2``, ``label_noise_seed=42`` (symmetric only, 4.3).
+7. *WL*: ``lr_scheduler=warmup_linear`` with ``warmup_epochs=0`` (11.2).
+8. The peak-checkpoint re-runs and the attribution controls (11.3, 10) are not grids here:
+   the CIFAR runs record the peak-epoch diagnostics themselves, and the open-loop modes
+   are not part of this compendium's control modes.
+
+Seeds: thesis 0-4; mini 0-1 for the main grids, 0 for the ablations (their baselines are
+the main grids' runs). Compute overhead: seed 0 only (``SEEDS`` does not apply); 3 timing
+repeats in the thesis profile, 1 in mini (the timing path is the same; a single repeat has
+an undefined SD, which the analysis reports as NaN as the thesis did for n = 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lib.grids.cells import Alias, Cell, Grid
+
+THESIS_SEEDS = (0, 1, 2, 3, 4)
+MINI_SEEDS = (0, 1)
+MAIN_SEEDS = {"thesis": THESIS_SEEDS, "*": MINI_SEEDS}
+ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
+
+# --- CIFAR-100 (protocol 11.1) ---
+ADAMW = {"optimizer": "AdamW", "lr": 1e-3}
+SGD = {"optimizer": "SGD", "lr": 0.1, "momentum": 0.9}
+CIFAR_LR = [0.5, 1.0, 2.0]
+CIFAR_SMALL_NOISE = [0.0, 0.0025, 0.005]
+BASELINE = {"control_mode": "baseline"}
+AEES = {"control_mode": "adaptive", "lr_candidates": CIFAR_LR, "noise_candidates": [0.0]}
+CIFAR_NOISE = {
+    "asym20": {"label_noise_type": "asymmetric", "label_noise_rate": 0.2},
+    "sym20": {"label_noise_type": "symmetric", "label_noise_rate": 0.2},
+    "sym40": {"label_noise_type": "symmetric", "label_noise_rate": 0.4},
+}
+
+
+def fixed(multiplier: float) -> dict[str, Any]:
+    """Single-candidate LR control (ambiguity 1): no controller, episodes logged."""
+    return {"control_mode": "random", "lr_candidates": [multiplier], "noise_candidates": [0.0]}
+
+
+def sched(name: str) -> dict[str, Any]:
+    return {} if name == "none" else {"lr_scheduler": name}
+
+
+def _cifar_clean() -> Grid:
+    tables = ("T1", "T3")
+    cells = []
+    for s in ("none", "cosine", "linear"):
+        suffix = "" if s == "none" else f" + {s.capitalize()}"
+        cells.append(Cell(f"cifar_clean_adamw_{s}", "cifar100", {**BASELINE, **ADAMW, **sched(s)},
+                          f"AdamW{suffix}", thesis_name=f"cifar_clean_adamw_{s}",
+                          tables=tables + (("T2",) if s == "none" else ())))
+    for s in ("none", "cosine", "linear"):
+        suffix = "" if s == "none" else f" + {s.capitalize()}"
+        cells.append(Cell(f"cifar_clean_aees_{s}", "cifar100", {**AEES, **ADAMW, **sched(s)},
+                          f"AEES{suffix}", thesis_name=f"cifar_clean_aees_{s}",
+                          tables=tables + (("T2",) if s == "none" else ())))
+    for m, tok, label in ((0.5, "0p5", "Fixed ×0.5"), (2.0, "2", "Fixed ×2.0")):
+        cells.append(Cell(f"cifar_clean_fixed_lr{tok}_n0_none", "cifar100", {**fixed(m), **ADAMW},
+                          label, thesis_name=f"cifar_clean_fixed_lr{tok}_n0_none", tables=("T2", "T3")))
+    alias = Alias("cifar_clean_fixed_lr1_n0_none", "cifar-clean", "cifar_clean_adamw_none",
+                  "Fixed ×1.0", note="the AdamW baseline (INVENTORY T2)", tables=("T2",))
+    return Grid("cifar-clean", "Clean CIFAR-100, AdamW: schedules, AEES, fixed multipliers",
+                tuple(cells), (alias,), seeds=MAIN_SEEDS)
+
+
+_NOISY_METHODS = (  # (token, parameters, label, thesis token for AdamW / SGD)
+    ("baseline", BASELINE, "Baseline", "{o}_baseline", "{o}_baseline_lr01"),
+    ("cosine", {**BASELINE, **sched("cosine")}, "Cosine", "{o}_cosine", "{o}_cosine_lr01"),
+    ("aees", AEES, "AEES", "{o}_aees_ep200_lr05102", "{o}_aees_ep200_lr05102_base01"),
+    ("cosine_aees", {**AEES, **sched("cosine")}, "Cosine + AEES", "{o}_cosine_aees_ep200_lr05102",
+     "{o}_cosine_aees_ep200_lr05102_base01"),
+    ("fixed_lr0p5", fixed(0.5), "Fixed ×0.5", "{o}_fixed_lr05", "{o}_fixed_lr05_base01"),
+    ("fixed_lr2", fixed(2.0), "Fixed ×2.0", "{o}_fixed_lr20", "{o}_fixed_lr20_base01"),
+)
+_MAIN_TABLE = {"asym20": "T4", "sym20": "T5", "sym40": "T6"}
+_NOISY_TABLES = {"Baseline": ("T7", "T9"), "Cosine": ("T7", "T8", "T9"), "AEES": ("T7", "T8", "T9", "T10"),
+                 "Cosine + AEES": ("T7", "T8", "T9"), "Fixed ×0.5": ("T8", "T9", "T10"),
+                 "Fixed ×2.0": ("T8", "T9", "T10")}
+
+
+def _cifar_noisy() -> Grid:
+    cells, aliases = [], []
+    for setting, noise in CIFAR_NOISE.items():
+        for opt_name, opt in (("AdamW", ADAMW), ("SGD", SGD)):
+            o = opt_name.lower()
+            for token, params, label, t_adamw, t_sgd in _NOISY_METHODS:
+                thesis = (t_adamw if o == "adamw" else t_sgd).format(o=o)
+                cells.append(Cell(f"cifar100_{setting}_{o}_{token}", "cifar100", {**params, **opt, **noise},
+                                  label, setting, opt_name, thesis_name=f"cifar100_{setting}/{thesis}",
+                                  tables=((_MAIN_TABLE[setting],) if "Fixed" not in label else ())
+                                  + _NOISY_TABLES[label]))
+            aliases.append(Alias(f"cifar100_{setting}_{o}_fixed_lr1", "cifar-noisy",
+                                 f"cifar100_{setting}_{o}_baseline", "Fixed ×1.0", setting, opt_name,
+                                 note="equals Baseline to every digit in the thesis (protocol 5.3)",
+                                 tables=("T8", "T9", "T10")))
+    return Grid("cifar-noisy", "Noisy CIFAR-100 (asym20, sym20, sym40), AdamW and SGD",
+                tuple(cells), tuple(aliases), seeds=MAIN_SEEDS)
+
+
+# --- NLP (protocol 11.2) ---
+SST2_GRID = {"lr": [0.7, 1.0, 1.3], "noise": [0.0, 0.0025, 0.005]}  # "SST2-grid" / "small"
+COARSE_GRID = {"lr": [0.5, 1.0, 2.0], "noise": [0.0, 0.005, 0.01]}  # "coarse/high-noise"
+WL = {"lr_scheduler": "warmup_linear", "warmup_epochs": 0}
+AGNEWS_NOISE = {"label_noise_rate": 0.2, "label_noise_seed": 42}
+
+
+def nlp_aees(grid: dict[str, list[float]], axes: str = "dual", **extra: Any) -> dict[str, Any]:
+    """``AdaptiveScheduler`` on both axes, or one (the other a single neutral candidate)."""
+    lr = grid["lr"] if axes in ("dual", "lr") else [1.0]
+    noise = grid["noise"] if axes in ("dual", "noise") else [0.0]
+    return {"method": "AdaptiveScheduler", "lr_candidates": lr, "noise_candidates": noise, **extra}
+
+
+def _nlp_cells(task: str, prefix: str, grid: dict, *, context: str, axes: bool,
+               extra: dict, setting: str, tables: dict[str, tuple[str, ...]]) -> list[Cell]:
+    ctx = {"context_mode": "trend"} if context == "trend" else {}
+    rows = [("adamw_none", {"method": "AdamW"}, "AdamW"),
+            ("adamw_warmup_linear", {"method": "AdamW", **WL}, "AdamW + WL"),
+            ("aees_none", nlp_aees(grid, **ctx), "AEES"),
+            ("aees_warmup_linear", nlp_aees(grid, **ctx, **WL), "AEES + WL")]
+    if axes:
+        rows += [("aees_lronly_warmup_linear", nlp_aees(grid, "lr", **ctx, **WL), "AEES-LR + WL"),
+                 ("aees_noiseonly_warmup_linear", nlp_aees(grid, "noise", **ctx, **WL), "AEES-Noise + WL")]
+    return [Cell(f"{prefix}_{tok}", task, {**p, **extra}, label, setting, "AdamW",
+                 expect={"context": context} if p["method"] != "AdamW" else {},
+                 tables=tables.get(label, ())) for tok, p, label in rows]
+
+
+def _sst2() -> Grid:
+    main, axis = ("T15", "T20"), ("T16", "T20")
+    tables = {"AdamW": main, "AdamW + WL": main + axis[:1], "AEES": main + ("T23",),
+              "AEES + WL": main + axis[:1], "AEES-LR + WL": axis, "AEES-Noise + WL": axis}
+    cells = _nlp_cells("sst2", "sst2", SST2_GRID, context="trend", axes=True, extra={},
+                       setting="clean", tables=tables)
+    return Grid("sst2", "SST-2, DistilBERT: AdamW, WL, AEES-Dual/LR/Noise (trend context)",
+                tuple(cells), seeds=MAIN_SEEDS)
+
+
+def _agnews_clean() -> Grid:
+    cells = _nlp_cells("agnews", "agnews", SST2_GRID, context="none", axes=False, extra={},
+                       setting="clean", tables={k: ("T17", "T20") for k in
+                                                ("AdamW", "AdamW + WL", "AEES", "AEES + WL")})
+    return Grid("agnews-clean", "Clean AG News, DistilBERT: AdamW, WL, AEES-Dual",
+                tuple(cells), seeds=MAIN_SEEDS)
+
+
+def _agnews_noisy() -> Grid:
+    t = {"AdamW": ("T18", "T20", "T21"), "AdamW + WL": ("T18", "T19", "T20", "T21"),
+         "AEES": ("T18", "T20"), "AEES + WL": ("T18", "T19", "T20", "T21"),
+         "AEES-LR + WL": ("T19", "T20"), "AEES-Noise + WL": ("T19", "T20", "T21")}
+    cells = _nlp_cells("agnews", "agnews_noise20", COARSE_GRID, context="none", axes=True,
+                       extra=AGNEWS_NOISE, setting="noise20", tables=t)
+    rand = {"method": "RandomScheduler", "lr_candidates": [1.0], **WL, **AGNEWS_NOISE}
+    for tok, noise, label in (("fixed_sigma0p005", [0.005], "Fixed σ=0.005 + WL"),
+                              ("fixed_sigma0p01", [0.01], "Fixed σ=0.01 + WL"),
+                              ("random_sigma", COARSE_GRID["noise"], "Random σ + WL")):
+        cells.append(Cell(f"agnews_noise20_{tok}_warmup_linear", "agnews",
+                          {**rand, "noise_candidates": noise}, label, "noise20", tables=("T21",)))
+    return Grid("agnews-noisy", "AG News with 20 % symmetric label noise, and the σ-axis controls",
+                tuple(cells), seeds=MAIN_SEEDS)
+
+
+# --- Ablations (protocol 11.3) ---
+SYM20_AEES = {**AEES, **ADAMW, **CIFAR_NOISE["sym20"]}
+
+
+def _ablation_penalty() -> Grid:
+    lam = {"reward_instability_lambda": 0.1}
+    cells = (Cell("clean_penalty_0p1", "cifar100", {**AEES, **ADAMW, **lam}, "AEES",
+                  expect={"lam": 0.1}, thesis_name="clean_penalty_0p1", tables=("T22",)),
+             Cell("noisy_penalty_0p1", "cifar100", {**SYM20_AEES, **lam}, "AEES", "sym20",
+                  expect={"lam": 0.1}, thesis_name="noisy_penalty_0p1", tables=("T22",)))
+    aliases = (Alias("clean_penalty_0p0", "cifar-clean", "cifar_clean_aees_none", "AEES",
+                     note="λ = 0 is the main clean AEES run", tables=("T22",)),
+               Alias("noisy_penalty_0p0", "cifar-noisy", "cifar100_sym20_adamw_aees", "AEES", "sym20",
+                     note="λ = 0 is the main sym20 AdamW AEES run", tables=("T22",)))
+    return Grid("ablation-penalty", "Instability penalty λ = 0.1 vs 0 (clean and sym20 CIFAR AEES)",
+                cells, aliases, seeds=ABLATION_SEEDS)
+
+
+def _ablation_trend() -> Grid:
+    trend = {"context_mode": "trend"}
+    cells = (Cell("clean_context_trend", "cifar100", {**AEES, **ADAMW, **trend}, "AEES",
+                  expect={"context": "trend"}, thesis_name="clean_context_trend", tables=("T23",)),
+             Cell("noisy_context_trend", "cifar100", {**SYM20_AEES, **trend}, "AEES", "sym20",
+                  expect={"context": "trend"}, thesis_name="noisy_context_trend", tables=("T23",)),
+             Cell("sst2_context_none", "sst2", nlp_aees(SST2_GRID), "AEES",
+                  expect={"context": "none"}, thesis_name="sst2_main_small_ep200_context_none",
+                  tables=("T23",)))
+    aliases = (Alias("clean_context_none", "cifar-clean", "cifar_clean_aees_none", "AEES",
+                     note="context none is the main clean AEES run", tables=("T23",)),
+               Alias("noisy_context_none", "cifar-noisy", "cifar100_sym20_adamw_aees", "AEES", "sym20",
+                     note="context none is the main sym20 AdamW AEES run", tables=("T23",)),
+               Alias("sst2_context_trend", "sst2", "sst2_aees_none", "AEES",
+                     note="the SST-2 main AEES-Dual run uses the trend context (11.2)", tables=("T23",)))
+    return Grid("ablation-trend", "Trend context vs none (clean/sym20 CIFAR AEES, SST-2 AEES-Dual)",
+                cells, aliases, seeds=ABLATION_SEEDS)
+
+
+def _ablation_cifar_noise() -> Grid:
+    base = {**SYM20_AEES, "context_mode": "trend"}
+    cells = (Cell("sym20_lronly_trend", "cifar100", base, "AEES", "sym20", thesis_epochs=100,
+                  expect={"context": "trend"}, thesis_name="noisy_coarse_lronly_ep200_trend", tables=("T24", "F8")),
+             Cell("sym20_smallnoise_trend", "cifar100", {**base, "noise_candidates": CIFAR_SMALL_NOISE},
+                  "AEES-Dual", "sym20", thesis_epochs=100, expect={"context": "trend"},
+                  thesis_name="noisy_coarse_smallnoise_ep200_trend", tables=("T24", "F8")))
+    return Grid("ablation-cifar-noise", "Small gradient-noise injection on sym20 CIFAR AEES (100 epochs)",
+                cells, seeds=ABLATION_SEEDS)
+
+
+# --- Compute overhead (protocol 9.5) ---
+_TIMING_TASKS = (("cifar100", "cifar_clean", "AdamW", 20, "cosine"),
+                 ("cifar100", "cifar_clean", "SGD", 20, "cosine"),
+                 ("sst2", "sst2_clean", "AdamW", 3, "warmup_linear"),
+                 ("agnews", "agnews_clean", "AdamW", 3, "warmup_linear"))
+_TIMING_VARIANTS = (("baseline", None, None), ("aees_lr_only", "lr", "AEES-LR"),
+                    ("aees_noise_only", "noise", "AEES-Noise"), ("aees_both", "dual", "AEES-Dual"))
+
+
+def _timing_label(task: str, optimizer: str, axis_label: str | None, scheduler: str) -> str:
+    short = {"none": None, "cosine": "Cosine", "warmup_linear": "WL"}[scheduler]
+    if axis_label is None:
+        return optimizer + (f" + {short}" if short else "")
+    main = "AEES-LR" if task == "cifar100" else "AEES-Dual"
+    core = "AEES" if axis_label == main else axis_label
+    return core + (f" + {short}" if short else "")
+
+
+def _compute_overhead() -> Grid:
+    cells = []
+    for task, prefix, opt, epochs, sched_name in _TIMING_TASKS:
+        grid = {"lr": CIFAR_LR, "noise": CIFAR_SMALL_NOISE} if task == "cifar100" else SST2_GRID
+        for variant, axes, axis_label in _TIMING_VARIANTS:
+            for s in ("none", sched_name):
+                s_params = {**sched(s), **({"warmup_epochs": 0} if s == "warmup_linear" else {})}
+                if task == "cifar100":
+                    method = BASELINE if axes is None else {
+                        "control_mode": "adaptive",
+                        "lr_candidates": grid["lr"] if axes in ("lr", "dual") else [1.0],
+                        "noise_candidates": grid["noise"] if axes in ("noise", "dual") else [0.0]}
+                    params = {**method, **(ADAMW if opt == "AdamW" else SGD), **s_params}
+                else:
+                    params = {"method": "AdamW", **s_params} if axes is None else {**nlp_aees(grid, axes), **s_params}
+                cells.append(Cell(f"{prefix}_{opt.lower()}_{variant}_{s}", task, params,
+                                  _timing_label(task, opt, axis_label, s), "clean", opt,
+                                  thesis_epochs=epochs, thesis_name=f"{prefix}_{opt.lower()}_{variant}_{s}",
+                                  expect={"aees_axis": axis_label or "", "lr_scheduler": s},
+                                  tables=("T13", "T14")))
+    return Grid("compute-overhead", "Compute overhead: seconds per epoch, seed 0, timing repeats (9.5)",
+                tuple(cells), seeds={"*": (0,)}, fixed_seeds=True, repeats={"thesis": 3, "*": 1})
+
+
+GRIDS: dict[str, Grid] = {g.name: g for g in (
+    _cifar_clean(), _cifar_noisy(), _sst2(), _agnews_clean(), _agnews_noisy(),
+    _ablation_penalty(), _ablation_trend(), _ablation_cifar_noise(), _compute_overhead())}

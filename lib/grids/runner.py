@@ -1,0 +1,177 @@
+"""Execute one planned run (the recipe of every run target): ``python -m lib.grids exec``.
+
+    python -m lib.grids exec results/<profile>/<grid>/<run>.json -- <papermill command ...>
+
+1. A JSON already at the target is stale (make only reruns stale or forced runs): it is set
+   aside to ``<grid dir>/.stale/`` first, so a failing rerun leaves no JSON behind.
+2. With several GPUs visible (``CUDA_VISIBLE_DEVICES`` lists several, or ``nvidia-smi``
+   shows several) the run takes a free one: an ``flock`` on ``<results>/.gpu-locks/gpu-<id>.lock``
+   held while it runs, and ``CUDA_VISIBLE_DEVICES=<id>`` for the command. With one or no
+   GPU the command runs as is. So ``make -j N`` gives each concurrent run its own GPU.
+3. The command runs from the repository root; its output goes to ``<run>.log`` (the executed
+   notebook, which papermill writes even on failure, holds the same with the error).
+4. The run counts as finished only if the command succeeded and the JSON is complete and
+   matches the manifest's parameters; otherwise any JSON is set aside and the manifest
+   entry says ``failed`` with the error line and the exact command to retry.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from lib import ROOT
+from lib.grids import manifest
+from lib.grids.state import check_file, rel
+
+GPU_POLL_SECONDS = 2.0
+TAIL_LINES = 15
+_ERROR_RE = re.compile(r"(Error|Exception|Traceback|error:)")
+
+
+def visible_gpus() -> list[str]:
+    """GPU ids this process may use: ``CUDA_VISIBLE_DEVICES`` if set, else ``nvidia-smi``."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        ids = [x.strip() for x in env.split(",") if x.strip()]
+        return [] if not ids or ids[0].startswith("-") else ids
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def acquire_gpu(gpus: list[str], lock_dir: Path, say: Any = print) -> tuple[str, IO] | None:
+    """Block until one of ``gpus`` is free; return (id, open lock file) or None for < 2 GPUs."""
+    if len(gpus) < 2:
+        return None
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    waited = False
+    while True:
+        for gpu in gpus:
+            handle = open(lock_dir / f"gpu-{re.sub(r'[^A-Za-z0-9_.-]', '_', gpu)}.lock", "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return gpu, handle
+        if not waited:
+            say(f"[grids] waiting for a free GPU among {', '.join(gpus)}")
+            waited = True
+        time.sleep(GPU_POLL_SECONDS)
+
+
+def set_aside(path: Path) -> Path | None:
+    """Move ``path`` to ``<dir>/.stale/<name>`` (replacing an older one); None if absent."""
+    if not path.exists():
+        return None
+    dest = path.parent / ".stale" / path.name
+    dest.parent.mkdir(exist_ok=True)
+    os.replace(path, dest)
+    return dest
+
+
+def _relative_args(args: list[str]) -> list[str]:
+    return [rel(a) if a.startswith("/") else a for a in args]
+
+
+def error_line(log: Path) -> str:
+    """The most telling line of a failed run's log: the last error-looking line, else the last."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return "no log"
+    for line in reversed(lines):
+        if _ERROR_RE.search(line):
+            return line[:500]
+    return lines[-1][:500] if lines else "no output"
+
+
+def _tail(log: Path) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-TAIL_LINES:])
+    except FileNotFoundError:
+        return ""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
+    """Run ``command`` for the run whose result is ``json_path``; record the outcome. Exit code."""
+    if not command:
+        raise SystemExit("exec: no command after '--'")
+    target = Path(json_path)
+    target = target if target.is_absolute() else ROOT / target
+    grid_dir, name = target.parent, target.stem
+    log = grid_dir / f"{name}.log"
+    retry = shlex.join([rel(sys.executable), "-m", "lib.grids", "exec", rel(target), "--",
+                        *_relative_args(command)])
+    old = set_aside(target)
+    if old is not None:
+        say(f"[grids] {rel(target)}: stale result set aside to {rel(old)}")
+    gpu = acquire_gpu(visible_gpus(), target.parents[2] / ".gpu-locks", say)
+    env = dict(os.environ)
+    if gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = gpu[0]
+    say(f"[grids] start  {rel(target)}" + (f" on GPU {gpu[0]}" if gpu else ""))
+    start = time.monotonic()
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        grid_dir.mkdir(parents=True, exist_ok=True)
+        with open(log, "w") as out:
+            rc = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    except KeyboardInterrupt:
+        set_aside(target)
+        _record(grid_dir, name, {"status": "pending", "reason": "interrupted"}, retry)
+        say(f"[grids] interrupted {rel(target)}")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        if gpu is not None:
+            gpu[1].close()
+    seconds = round(time.monotonic() - start, 1)
+    entry = manifest.entry(manifest.read(grid_dir) or {}, name) or {}
+    if entry.get("parameters"):
+        state, reason = check_file(target, entry["task"], entry["parameters"]["profile"],
+                                   entry["parameters"], resolve=False)
+    else:
+        state, reason = check_file(target)
+    if rc == 0 and state == "finished":
+        _record(grid_dir, name, {"status": "finished"}, retry)
+        say(f"[grids] done   {rel(target)} ({seconds:.0f} s)")
+        return 0
+    set_aside(target)
+    error = error_line(log) if rc != 0 else f"the notebook succeeded but its result is {state}: {reason}"
+    _record(grid_dir, name, {"status": "failed", "error": error, "exit_code": rc}, retry)
+    say(f"[grids] FAILED {rel(target)} (exit {rc}): {error}\n"
+        f"        notebook: {rel(grid_dir / (name + '.ipynb'))}  log: {rel(log)}\n"
+        f"        retry: {retry}\n{_tail(log)}")
+    return rc or 1
+
+
+def _record(grid_dir: Path, name: str, outcome: dict[str, Any], retry: str) -> None:
+    def apply(data: dict[str, Any]) -> None:
+        run = dict(manifest.entry(data, name) or {"name": name, "output": rel(grid_dir / f"{name}.json")})
+        for key in ("error", "retry", "reason", "exit_code"):
+            run.pop(key, None)
+        run.update(outcome)
+        if outcome["status"] != "finished":
+            run["retry"] = retry
+        manifest.set_run(data, run)
+    manifest.update(grid_dir, apply)

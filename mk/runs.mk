@@ -1,0 +1,40 @@
+# Experiment grids (lib/grids): included by the Makefile, which defines PY, PAPERMILL and setup.
+#
+#   make runs GRID=cifar-noisy PROFILE=thesis SEEDS="0 1 2 3 4"   # GPU machine with network
+#   make runs GRID=all PROFILE=mini                                  # laptop, offline
+#   make -n runs GRID=sst2                                           # print what would run
+#   make -j 4 runs GRID=cifar-clean                                  # 4 at a time, one GPU each
+#   make runs GRID=sst2 FORCE=1                                      # rerun everything
+#   make runs-status GRID=all                                        # finished/failed/pending
+#   make runs-list PROFILE=thesis                                    # grids and run counts
+#
+# `plan` checks every run of the grid (finished = complete JSON whose recorded config matches
+# the grid), writes the parameter files, results/<profile>/<grid>/runs.mk and manifest.json;
+# the sub-make then runs what is missing or stale, with -k so that one failure does not stop
+# the others (make still fails at the end). Under `make -n` the plan writes no manifest.
+
+PROFILE ?= mini
+GRID ?= all
+SEEDS ?=
+FORCE ?=
+RESULTS ?= results
+GRIDS_CLI = $(PY) -m lib.grids
+_grids_empty :=
+_grids_space := $(_grids_empty) $(_grids_empty)
+RUNS_PLAN = $(RESULTS)/$(PROFILE)/.plan-$(subst $(_grids_space),+,$(strip $(GRID))).mk
+_GRIDS_DRY = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+_GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)' $(if $(strip $(SEEDS)),--seeds '$(SEEDS)')
+
+.PHONY: runs runs-status runs-list
+
+## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped
+runs: setup
+	+@$(GRIDS_CLI) plan $(_GRIDS_ARGS) $(if $(FORCE),--force) $(_GRIDS_DRY) \
+	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile '$(RUNS_PLAN)'
+	+@$(MAKE) --no-print-directory -k -f '$(RUNS_PLAN)' PY='$(PY)' PAPERMILL='$(PAPERMILL)'
+
+runs-status: setup
+	@$(GRIDS_CLI) status $(_GRIDS_ARGS)
+
+runs-list: setup
+	@$(GRIDS_CLI) list $(_GRIDS_ARGS)
