@@ -106,7 +106,8 @@ def test_finished_runs_are_skipped_truncated_and_mismatching_ones_rerun(env):
     aliased.write_text(json.dumps(data))
     p = _plan(env, dry_run=True)
     assert p.state[first][0] == "incomplete" and p.state[aliased][0] == "mismatch"
-    assert "episode_length 99 != 16" in p.state[aliased][1]
+    mini_len = config.PROFILES["mini"]["cifar100"]["episode_length"]
+    assert f"episode_length 99 != {mini_len}" in p.state[aliased][1]
     assert _would_run(env) == {OWN[0], "cifar_clean_aees_none_seed0"}
     assert manifest.read(_grid_dir(env))["counts"]["finished"] == 2  # dry run: manifest untouched
     assert first.exists()  # and nothing set aside
