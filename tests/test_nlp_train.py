@@ -159,3 +159,32 @@ def test_hf_cache_environment_defaults_to_the_repo_cache(monkeypatch):
     T.hf_env_defaults()
     assert os.environ["HF_HOME"] == str(HF_CACHE_DIR) and os.environ["HF_DATASETS_CACHE"] == "/elsewhere"
     assert os.environ["HUGGINGFACE_HUB_CACHE"] == str(HF_CACHE_DIR / "hub")
+
+
+def test_resume_from_a_mid_run_checkpoint_is_identical(isolated, monkeypatch):
+    """A run that dies in epoch 2 resumes from its epoch-1 checkpoint and ends exactly like the
+    uninterrupted run (the SIGKILL version of this test is tests/test_resume.py, for CIFAR)."""
+    from lib.train import checkpoint
+
+    params = {"method": "AdaptiveScheduler", "lr_candidates": "0.5,1,2", "noise_candidates": "0,1e-5",
+              "episode_length": 7, "checkpoint_every": 1, "label_noise_rate": 0.2}
+    _, ref = run_all(make_cfg("agnews", isolated, **params, output=str(isolated / "ref.json")))
+    real_evaluate, calls = T._evaluate, []
+
+    def dying_evaluate(run):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed in epoch 2")
+        return real_evaluate(run)
+
+    monkeypatch.setattr(T, "_evaluate", dying_evaluate)
+    with pytest.raises(KeyboardInterrupt):
+        run_all(make_cfg("agnews", isolated, **params, output=str(isolated / "res.json")))
+    monkeypatch.setattr(T, "_evaluate", real_evaluate)
+    ckpt = checkpoint.checkpoint_path(isolated / "res.json")
+    assert ckpt.exists() and not (isolated / "res.json").exists()
+    _, res = run_all(make_cfg("agnews", isolated, **params, output=str(isolated / "res.json")))
+    for key in ("train_losses", "val_accuracies", "episode_logs", "controller_logs", "total_steps",
+                "estimated_flops", "measured_flops", "epoch_lrs", "epoch_subset_train_accuracies"):
+        assert ref[key] == res[key], key
+    assert not ckpt.exists()

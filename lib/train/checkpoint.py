@@ -57,6 +57,7 @@ def save(run: Any, path: Path) -> None:
         "subset_metrics": run.subset_metrics,
         "best": run.best,
         "flops": run.flops.state_dict(),
+        "padded_tokens": getattr(run, "padded_tokens", None),  # NLP runs
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -96,6 +97,8 @@ def load(run: Any, path: Path) -> None:
     run.data_generator.set_state(rng["data"].cpu())
     run.metrics, run.subset_metrics, run.best = state["metrics"], state["subset_metrics"], state["best"]
     run.flops.load_state_dict(state["flops"])
+    if state["padded_tokens"] is not None:
+        run.padded_tokens = state["padded_tokens"]
     run.epoch = state["epoch"]
     run.stepper.global_step = state["global_step"]
     run.episodes_reported = state["episodes_reported"]

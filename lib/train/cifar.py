@@ -145,7 +145,10 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
     run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
-    run.measured_flops = measure_step_flops(run.model, run.optimizer, cfg.batch_size, run.device)
+    x = torch.zeros((cfg.batch_size, 3, 32, 32), device=run.device)
+    y = torch.zeros(cfg.batch_size, dtype=torch.long, device=run.device)
+    run.measured_flops = measure_step_flops(run.model, (x, y),
+                                            lambda m, b: F.cross_entropy(m(b[0]), b[1]))
     run.wall_start = time.perf_counter()
 
 

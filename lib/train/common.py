@@ -62,20 +62,21 @@ def compiled(model: torch.nn.Module) -> Any:
     return torch.compile(model)
 
 
-def measure_step_flops(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch_size: int,
-                       device: torch.device, input_shape: tuple[int, ...] = (3, 32, 32)) -> dict[str, Any]:
-    """FLOPs of one training step (forward + backward, full batch) and of one eval example,
-    counted by ``torch.utils.flop_counter`` on a copy of the model (no state or RNG touched)."""
+def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any) -> dict[str, Any]:
+    """FLOPs of one training step (forward + backward of ``train_batch``) and of one eval
+    example, counted by ``torch.utils.flop_counter`` on a copy of the model (no state or RNG
+    of the run is touched). ``loss_fn(model, batch) -> loss``; ``batch[:1]``-style slicing of
+    ``train_batch`` gives the eval example (tensor or dict of tensors)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     probe = copy.deepcopy(model)
-    x = torch.zeros((batch_size, *input_shape), device=device)
-    y = torch.zeros(batch_size, dtype=torch.long, device=device)
     with FlopCounterMode(display=False) as train_counter:
-        F.cross_entropy(probe(x), y).backward()
+        loss_fn(probe, train_batch).backward()
+    one = ({k: v[:1] for k, v in train_batch.items()} if isinstance(train_batch, dict)
+           else tuple(t[:1] for t in train_batch))
     probe.eval()
     with torch.no_grad(), FlopCounterMode(display=False) as eval_counter:
-        probe(x[:1])
+        loss_fn(probe, one)
     del probe
     return {
         "measured_flops_per_step": float(train_counter.get_total_flops()),

@@ -71,6 +71,7 @@ from lib.train.common import (  # noqa: E402
     autocast,
     episode_summary,
     resolve_device,
+    measure_step_flops,
     set_seed,
 )
 
@@ -112,6 +113,8 @@ class TextRun:
     epoch: int = 0
     episodes_reported: int = 0
     wall_start: float | None = None
+    measured_flops: dict[str, Any] | None = None
+    padded_tokens: dict[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0})
     output: Path | None = None
 
 
@@ -251,10 +254,22 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     run.schedule = {"total_steps": total, "span_steps": span, "warmup_steps": warmup}
     run.scheduler = build_step_scheduler(run.optimizer, cfg.lr_scheduler, span, warmup)
     run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
+    run.measured_flops = _measure_flops(run)
     print(f"optimization: {cfg.method} (AdamW lr {cfg.lr:g}, wd {cfg.weight_decay:g}), "
           f"schedule {cfg.lr_scheduler} over {span} steps ({total} planned"
           f"{f', {warmup} warmup' if warmup else ''}), episode length {cfg.episode_length}")
     run.wall_start = time.perf_counter()
+
+
+def _measure_flops(run: TextRun) -> dict[str, Any]:
+    """flop_counter count of one training step on a full batch at ``max_length`` tokens."""
+    b, length = run.cfg.batch_size, run.cfg.max_length
+    batch = {"input_ids": torch.full((b, length), 100, dtype=torch.long, device=run.device),
+             "attention_mask": torch.ones((b, length), dtype=torch.long, device=run.device),
+             "labels": torch.zeros(b, dtype=torch.long, device=run.device)}
+    out = measure_step_flops(run.model, batch, lambda m, x: m(**x).loss)
+    out["measured_at"] = {"batch_size": b, "sequence_length": length}
+    return out
 
 
 def _train_epoch(run: TextRun) -> tuple[float, float, int, float]:
@@ -279,6 +294,7 @@ def _train_epoch(run: TextRun) -> tuple[float, float, int, float]:
         if run.scheduler is not None:
             run.scheduler.step()  # step-level: right after every optimizer step (protocol 6.2)
         run.flops.add_train_batch(distilbert_train_flops(size, seq_len))
+        run.padded_tokens["train"] += size * seq_len
         with torch.no_grad():
             pred = out.logits.argmax(1)
             hit = pred == batch["labels"]
@@ -313,6 +329,7 @@ def _evaluate(run: TextRun) -> float:
         with autocast(run.device, run.cfg.precision):
             correct += (run.model(**batch).logits.argmax(1) == labels).sum()
         run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
+        run.padded_tokens["eval"] += size * seq_len
         n += size
     run.model.train()
     return int(correct) / n
@@ -322,12 +339,13 @@ def fit(run: TextRun) -> None:
     """Phase 5: per epoch train (scheduler stepped per optimizer step), evaluate, record, print."""
     if _skipped(run, "training"):
         return
-    cfg, m = run.cfg, run.metrics
+    cfg = run.cfg
     timer = EpochTimer(run.device)
     ckpt = checkpoint.checkpoint_path(run.output)
     if cfg.checkpoint_every and ckpt.exists():
         checkpoint.load(run, ckpt)
         print(f"resumed from {ckpt.name} after epoch {run.epoch}")
+    m = run.metrics
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
