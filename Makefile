@@ -47,16 +47,14 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
-## default-runs: the mini CIFAR runs of baseline and AEES for seed 0 (skipped when present)
-DEFAULT_DIR := results/mini/default
-ARGS_adaptive := -p lr_candidates 0.5,1,2
-default-runs: $(DEFAULT_DIR)/cifar100_baseline_seed0.json $(DEFAULT_DIR)/cifar100_adaptive_seed0.json
-
-$(DEFAULT_DIR)/cifar100_%_seed0.json: | setup
-	@mkdir -p $(DEFAULT_DIR)
-	$(PAPERMILL) notebooks/train_cifar100.ipynb $(DEFAULT_DIR)/cifar100_$*_seed0.ipynb \
-	  -p profile mini -p control_mode $* $(ARGS_$*) -p seed 0 \
-	  -p run_id default/cifar100_$*_seed0 -p output $(DEFAULT_DIR)/cifar100_$*_seed0.json
+## default-runs: the embedded default job = two runs of the mini cifar-clean grid, seed 0:
+## the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
+DEFAULT_RUNS := $(addprefix results/mini/cifar-clean/cifar_clean_,adamw_none_seed0.json aees_none_seed0.json)
+default-runs: setup
+	+@$(GRIDS_CLI) plan --profile mini --grid cifar-clean $(_GRIDS_DRY) \
+	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile results/mini/.plan-default.mk
+	+@$(MAKE) --no-print-directory -f results/mini/.plan-default.mk $(DEFAULT_RUNS) \
+	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
 ## lab: JupyterLab on notebooks/ with the project kernel
 lab: setup
