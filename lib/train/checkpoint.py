@@ -103,3 +103,19 @@ def load(run: Any, path: Path) -> None:
     run.stepper.global_step = state["global_step"]
     run.episodes_reported = state["episodes_reported"]
     run.wall_start = time.perf_counter() - state["elapsed"]
+
+
+def resume_if_any(run: Any) -> None:
+    """At the start of ``fit``: continue from the run's checkpoint when there is one."""
+    path = checkpoint_path(run.output)
+    if run.cfg.checkpoint_every and path.exists():
+        load(run, path)
+        print(f"resumed from {path.name} after epoch {run.epoch}")
+
+
+def after_epoch(run: Any) -> None:
+    """At the end of each epoch (``run.epoch`` already counts it): checkpoint when due."""
+    every = run.cfg.checkpoint_every
+    if every and run.epoch % every == 0 and run.epoch < run.cfg.epochs:
+        save(run, checkpoint_path(run.output))
+

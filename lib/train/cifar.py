@@ -44,6 +44,7 @@ from lib.train.common import (
     measure_step_flops,
     resolve_device,
     resolve_output,
+    save_result,
     set_seed,
 )
 from lib.train.cifar_result import default_output
@@ -212,10 +213,7 @@ def fit(run: CifarRun) -> None:
     """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
     cfg = run.cfg
     timer = EpochTimer(run.device)
-    ckpt = checkpoint.checkpoint_path(run.output)
-    if cfg.checkpoint_every and ckpt.exists():
-        checkpoint.load(run, ckpt)
-        print(f"resumed from {ckpt.name} after epoch {run.epoch}")
+    checkpoint.resume_if_any(run)
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
@@ -238,8 +236,7 @@ def fit(run: CifarRun) -> None:
         if run.scheduler is not None:
             run.scheduler.step()
         run.epoch += 1
-        if cfg.checkpoint_every and run.epoch % cfg.checkpoint_every == 0 and run.epoch < cfg.epochs:
-            checkpoint.save(run, ckpt)
+        checkpoint.after_epoch(run)
     run.stepper.finalize()
 
 
@@ -264,7 +261,7 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
 
 def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any]:
     """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
-    from lib.train.cifar_result import build_result, save
+    from lib.train.cifar_result import build_result
 
     diagnostics = None
     if run.noise is not None:
@@ -275,14 +272,7 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
         diagnostics = {"final": final, "peak": {"epoch": run.best["epoch"],
                                                 "val_accuracy": run.best["val"], **peak}}
     result = build_result(run, diagnostics, **extra)
-    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
-    path = resolve_output(output) if output else run.output
-    save(result, path)
-    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
-    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
-          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
-    result["_path"] = str(path)
-    return result
+    return save_result(run, result, resolve_output(output) if output else run.output)
 
 
 __all__ = ["CifarRun", "start", "load_data", "build_model", "build_optimization", "fit", "finish",

@@ -14,8 +14,9 @@ from typing import Any
 
 from lib import ROOT
 from lib.config import as_dict
-from lib.control import METHOD_NAMES, candidate_blocks, episode_logs
-from lib.results import provenance, resnet18_eval_flops, save_run_result
+from lib.control import METHOD_NAMES, candidate_blocks
+from lib.results import resnet18_eval_flops
+from lib.train.common import thesis_result
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
                    "four accuracies from one eval pass")
@@ -81,44 +82,15 @@ def _measured_totals(run: Any) -> dict[str, Any]:
 
 
 def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, Any]:
-    cfg, m = run.cfg, run.metrics
-    vals = m["val_accuracies"]
-    flops = run.flops.total_flops
-    result: dict[str, Any] = {
-        "method_name": METHOD_NAMES[cfg.control_mode],
-        "task_name": "cifar100",
-        "seed": cfg.seed,
-        "model_name": "resnet18",
-        "dataset_name": "CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100",
-        "config": _config_block(run, diagnostics),
-        "best_val_accuracy": max([0.0, *vals]),
-        "final_val_accuracy": vals[-1],
-        "final_train_loss": m["train_losses"][-1],
-        "total_steps": run.stepper.global_step,
-        "total_epochs": cfg.epochs,
-        "estimated_flops": flops,
-        "accuracy_per_tflop": max([0.0, *vals]) / (flops / 1e12) if flops else None,
-        "train_losses": m["train_losses"],
-        "train_accuracies": m["train_accuracies"],
-        "val_accuracies": vals,
-        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
-        "epoch_tflops": m["epoch_tflops"],
-        "episode_logs": episode_logs(run.aees),
-        "controller_logs": None if run.logger is None else run.logger.logs(),
-        "run_tag": cfg.run_tag,
-        # beyond the thesis
-        "epoch_lrs": m["epoch_lrs"],
-        "measured_flops": _measured_totals(run),
-        "provenance": provenance(**extra),
-    }
+    cfg = run.cfg
+    result = thesis_result(
+        run, method_name=METHOD_NAMES[cfg.control_mode], task_name="cifar100", model_name="resnet18",
+        dataset_name="CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100",
+        config=_config_block(run, diagnostics), measured_flops=_measured_totals(run), **extra)
     if diagnostics is not None:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
         result["peak_checkpoint_diagnostics"] = diagnostics["peak"]
     return result
 
 
-def save(result: dict[str, Any], path: Path) -> Path:
-    return save_run_result(result, path)
-
-
-__all__ = ["build_result", "default_output", "save"]
+__all__ = ["build_result", "default_output"]

@@ -163,3 +163,59 @@ def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
     rew = logs["episode_rewards"][since:]
     arms = " ".join(f"x{lr:g}" + (f"/s{s:g}" if s else "") for lr, s in zip(lrs, sig, strict=True))
     return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
+
+
+def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str,
+                  dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
+                  **extra: Any) -> dict[str, Any]:
+    """The top-level RunResult keys of protocol 7.2 (``runtime_metrics`` and the wall clock are
+    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``."""
+    from lib.control import episode_logs
+    from lib.results import provenance
+
+    cfg, m = run.cfg, run.metrics
+    vals = m["val_accuracies"]
+    flops = run.flops.total_flops
+    best = max([0.0, *vals])
+    return {
+        "method_name": method_name,
+        "task_name": task_name,
+        "seed": cfg.seed,
+        "model_name": model_name,
+        "dataset_name": dataset_name,
+        "config": config,
+        "best_val_accuracy": best,
+        "final_val_accuracy": vals[-1],
+        "final_train_loss": m["train_losses"][-1],
+        "total_steps": run.stepper.global_step,
+        "total_epochs": cfg.epochs,
+        "estimated_flops": flops,
+        "accuracy_per_tflop": best / (flops / 1e12) if flops else None,
+        "train_losses": m["train_losses"],
+        "train_accuracies": m["train_accuracies"],
+        "val_accuracies": vals,
+        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
+        "epoch_tflops": m["epoch_tflops"],
+        "episode_logs": episode_logs(run.aees),
+        "controller_logs": None if run.logger is None else run.logger.logs(),
+        "run_tag": cfg.run_tag,
+        # beyond the thesis
+        "epoch_lrs": m["epoch_lrs"],
+        "measured_flops": measured_flops,
+        "provenance": provenance(**extra),
+    }
+
+
+def save_result(run: Any, result: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
+    from lib.results import save_run_result
+    from lib.train import checkpoint
+
+    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    save_run_result(result, path)
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
+          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
+    result["_path"] = str(path)
+    return result
+

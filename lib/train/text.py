@@ -72,6 +72,7 @@ from lib.train.common import (  # noqa: E402
     episode_summary,
     resolve_device,
     measure_step_flops,
+    save_result,
     set_seed,
 )
 
@@ -341,10 +342,7 @@ def fit(run: TextRun) -> None:
         return
     cfg = run.cfg
     timer = EpochTimer(run.device)
-    ckpt = checkpoint.checkpoint_path(run.output)
-    if cfg.checkpoint_every and ckpt.exists():
-        checkpoint.load(run, ckpt)
-        print(f"resumed from {ckpt.name} after epoch {run.epoch}")
+    checkpoint.resume_if_any(run)
     m = run.metrics
     while run.epoch < cfg.epochs:
         timer.start()
@@ -369,8 +367,7 @@ def fit(run: TextRun) -> None:
               f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s  "
               f"{tokens / train_seconds:,.0f} tok/s{episodes}", flush=True)
         run.epoch += 1
-        if cfg.checkpoint_every and run.epoch % cfg.checkpoint_every == 0 and run.epoch < cfg.epochs:
-            checkpoint.save(run, ckpt)
+        checkpoint.after_epoch(run)
     run.stepper.finalize()
 
 
@@ -378,17 +375,10 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     """Phase 6: the RunResult, saved atomically; None (nothing written) for ``pretokenize_only``."""
     if _skipped(run, "saving"):
         return None
-    from lib.train.text_result import build_result, save
+    from lib.train.text_result import build_result
 
     result = build_result(run, **extra)
-    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
-    path = repo_path(str(output), run.output) if output else run.output
-    save(result, path)
-    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
-    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
-          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
-    result["_path"] = str(path)
-    return result
+    return save_result(run, result, repo_path(str(output), run.output) if output else run.output)
 
 
 __all__ = ["TextRun", "MODES", "STANDIN_MODEL", "hf_env_defaults", "repo_path", "start", "load_data",

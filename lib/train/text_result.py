@@ -17,8 +17,8 @@ from typing import Any
 
 from lib import ROOT
 from lib.config import as_dict
-from lib.control import candidate_blocks, episode_logs
-from lib.results import provenance, save_run_result
+from lib.control import candidate_blocks
+from lib.train.common import thesis_result
 from lib.train.text import STANDIN_MODEL
 
 DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
@@ -100,46 +100,16 @@ def _measured_totals(run: Any) -> dict[str, Any]:
 
 def build_result(run: Any, **extra: Any) -> dict[str, Any]:
     cfg, m = run.cfg, run.metrics
-    vals = m["val_accuracies"]
-    flops = run.flops.total_flops
     standin = " (offline stand-in)" if cfg.data_standin else ""
-    result: dict[str, Any] = {
-        "method_name": cfg.method,
-        "task_name": cfg.task_name,
-        "seed": cfg.seed,
-        "model_name": cfg.model_name,
-        "dataset_name": DATASET_NAMES[cfg.task_name] + standin,
-        "config": config_block(run),
-        "best_val_accuracy": max([0.0, *vals]),
-        "final_val_accuracy": vals[-1],
-        "final_train_loss": m["train_losses"][-1],
-        "total_steps": run.stepper.global_step,
-        "total_epochs": cfg.epochs,
-        "estimated_flops": flops,
-        "accuracy_per_tflop": max([0.0, *vals]) / (flops / 1e12) if flops else None,
-        "train_losses": m["train_losses"],
-        "train_accuracies": m["train_accuracies"],
-        "val_accuracies": vals,
-        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
-        "epoch_tflops": m["epoch_tflops"],
-        "episode_logs": episode_logs(run.aees),
-        "controller_logs": None if run.logger is None else run.logger.logs(),
-        "run_tag": cfg.run_tag,
-        # beyond the thesis
-        "epoch_lrs": m["epoch_lrs"],
-        "measured_flops": _measured_totals(run),
+    result = thesis_result(
+        run, method_name=cfg.method, task_name=cfg.task_name, model_name=cfg.model_name,
+        dataset_name=DATASET_NAMES[cfg.task_name] + standin, config=config_block(run),
+        measured_flops=_measured_totals(run), **extra)
+    result.update({
         "epoch_train_tokens": m["epoch_train_tokens"],
         "epoch_train_tokens_per_second": m["epoch_train_tokens_per_second"],
         "estimated_flops_note": FLOPS_NOTE + (STANDIN_FLOPS_NOTE if cfg.model_name == STANDIN_MODEL else ""),
-        "provenance": provenance(**extra),
-    }
+    })
     if run.subset_metrics:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
     return result
-
-
-def save(result: dict[str, Any], path: Path) -> Path:
-    return save_run_result(result, path)
-
-
-__all__ = ["build_result", "config_block", "default_output", "save", "DATASET_NAMES", "FLOPS_NOTE"]
