@@ -1,6 +1,5 @@
 """AEES wiring and controller-log snapshots (protocol 5 and 7.5) on a tiny model."""
 
-import pytest
 import torch
 from pulseopt import AEES
 
