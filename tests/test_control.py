@@ -87,3 +87,21 @@ def test_seeds_follow_protocol_5_2():
     aees, _ = drive({"lr_candidates": "0.5,1", "noise_candidates": "0,0.01", "seed": 7}, steps=1)
     lr_ctrl, noise_ctrl = controllers_of(aees)
     assert lr_ctrl.random_seed == 7 and noise_ctrl.random_seed == 108
+
+
+def test_flop_measurement_leaves_model_and_rng_untouched():
+    from lib.train.common import measure_step_flops
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Dropout(0.5), torch.nn.Linear(16, 3))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = torch.randn(4, 8), torch.zeros(4, dtype=torch.long)
+    rng = torch.get_rng_state()
+    out = measure_step_flops(model, (x, y), lambda m, b: torch.nn.functional.cross_entropy(m(b[0]), b[1]))
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+    # 2 matmuls forward (2*4*8*16 + 2*4*16*3) and about twice that backward
+    forward = 2 * 4 * 8 * 16 + 2 * 4 * 16 * 3
+    assert out["measured_flops_per_step"] >= 2 * forward
+    assert out["measured_eval_flops_per_example"] == forward / 4

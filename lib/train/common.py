@@ -69,13 +69,15 @@ def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any) -
     from torch.utils.flop_counter import FlopCounterMode
 
     probe = copy.deepcopy(model)
-    with FlopCounterMode(display=False) as train_counter:
-        loss_fn(probe, train_batch).backward()
     one = ({k: v[:1] for k, v in train_batch.items()} if isinstance(train_batch, dict)
            else tuple(t[:1] for t in train_batch))
-    probe.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as eval_counter:
-        loss_fn(probe, one)
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):  # dropout in the probe must not move the run's RNG
+        with FlopCounterMode(display=False) as train_counter:
+            loss_fn(probe, train_batch).backward()
+        probe.eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as eval_counter:
+            loss_fn(probe, one)
     del probe
     return {
         "measured_flops_per_step": float(train_counter.get_total_flops()),
