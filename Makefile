@@ -23,6 +23,7 @@ PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-ba
 .PHONY: all setup test test-fast default-runs lab clean-scratch
 
 include mk/runs.mk
+include mk/analysis.mk
 
 all: setup default-runs
 

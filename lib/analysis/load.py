@@ -29,7 +29,7 @@ log = logging.getLogger("lib.analysis")
 # Never RunResults; skipped without being decoded (protocol 12 skips ``.log``).
 IGNORED_SUFFIXES = frozenset({
     ".log", ".ipynb", ".png", ".pdf", ".svg", ".csv", ".tex", ".txt", ".md", ".html", ".yaml", ".yml",
-    ".pt", ".pth", ".ckpt", ".npz", ".npy", ".pkl", ".tmp", ".lock", ".py", ".sha256",
+    ".pt", ".pth", ".ckpt", ".npz", ".npy", ".pkl", ".tmp", ".lock", ".py", ".sha256", ".mk",
 })
 LIST_COLUMNS = ("val_accuracies", "epoch_wall_clock_seconds", "epoch_tflops")
 _RESULT_MARKERS = ("config", "val_accuracies", "best_val_accuracy", "method_name")

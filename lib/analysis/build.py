@@ -1,0 +1,185 @@
+"""Shared machinery of the artifact builders: the archive wrapper, the run picker, the registry.
+
+Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis controller
+artifacts (X1, X2), is one registered builder ``fn(runs) -> Built``. ``Runs`` wraps the
+``load_archive`` frame: it picks the runs of a table row by content (``pick``) and
+loads full records (episode logs) on demand. ``lib.analysis.report`` renders a
+``Built`` into files and the provenance index.
+
+Row selection (``pick``): non-duplicate runs matching the filters; timing repeats
+(``run_tag`` ``run1``, ``run2``, ...) never enter accuracy tables. When the matching
+runs still differ in configuration (``CONFIG_KEYS``: profile, epochs, grids, λ, ...),
+the largest group wins, ties going to the longer run, so one table row never mixes
+a 20-epoch timing run with the 200-epoch accuracy runs; then one run per seed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lib.analysis.aggregate import GROUP_KEYS, METRICS, group_stats, select
+from lib.analysis.load import load_run
+
+STANDIN_LABEL = "offline stand-in — not thesis numbers"
+TIMING_TAG = re.compile(r"^run\d+$")
+CONFIG_KEYS = GROUP_KEYS + ("timing",)
+NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
+CHAPTERS = ("cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints")
+
+
+class Runs:
+    """The loaded archive plus the helpers every builder needs."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        df = df.copy()
+        tags = df["run_tag"] if "run_tag" in df.columns else pd.Series(None, index=df.index, dtype=object)
+        df["timing"] = tags.map(lambda t: isinstance(t, str) and bool(TIMING_TAG.match(t)))
+        if "duplicate" not in df.columns:
+            df["duplicate"] = False
+        self.df = df
+        self._records: dict[str, dict[str, Any]] = {}
+
+    @property
+    def standin(self) -> bool:
+        """True when any run of the archive was trained on an offline stand-in."""
+        return bool(len(self.df)) and bool(self.df["standin"].fillna(False).astype(bool).any())
+
+    def record(self, path: str) -> dict[str, Any]:
+        """The full RunResult of one run (cached)."""
+        if path not in self._records:
+            self._records[path] = load_run(path)
+        return self._records[path]
+
+    def candidates(self, *, timing: bool | None = False, **filters: Any) -> pd.DataFrame:
+        """Non-duplicate runs matching ``filters`` (``lam=0`` also matches a missing λ)."""
+        df = self.df[~self.df["duplicate"].astype(bool)]
+        if timing is not None:
+            df = df[df["timing"] == timing]
+        lam = filters.pop("lam", None)
+        if lam is not None:
+            df = df[np.isclose(df["lam"].fillna(0.0).astype(float), float(lam))]
+        return select(df, **filters)
+
+    def pick(self, *, timing: bool | None = False, **filters: Any) -> pd.DataFrame:
+        """The runs of one table row: ``candidates``, the largest configuration group, one run per seed.
+
+        A second run of the same seed and configuration (a thesis peak-checkpoint re-run
+        that happened to run to the end, say) is left out: the run in the row's most common
+        top-level folder of the archive wins, then the first path. Timing repeats
+        (``timing=True``) share their seed and are all kept.
+        """
+        rows = largest_group(self.candidates(timing=timing, **filters))
+        if timing or not rows["seed"].duplicated().any():
+            return rows
+        top = rows["relpath"].map(lambda p: p.replace("\\", "/").split("/")[0])
+        rank = -top.map(top.value_counts())
+        order = rows.assign(_rank=rank).sort_values(["_rank", "path"], kind="stable")
+        return order.drop_duplicates("seed").drop(columns="_rank").sort_values(["seed", "path"], kind="stable")
+
+
+def largest_group(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the most populous ``CONFIG_KEYS`` group (ties: more epochs, then key order), by seed."""
+    if len(rows) <= 1:
+        return rows
+    keys = [k for k in CONFIG_KEYS if k in rows.columns]
+    norm = rows[keys].map(str)  # NaN -> "nan": one hashable key per configuration
+    sizes = norm.groupby(keys, sort=True, dropna=False).size()
+    epochs = rows["epochs"].groupby([norm[k] for k in keys], sort=True, dropna=False).max()
+    best = max(sizes.index, key=lambda k: (sizes[k], epochs[k]))
+    best = best if isinstance(best, tuple) else (best,)
+    mask = (norm == pd.Series(best, index=keys)).all(axis=1)
+    return rows[mask].sort_values(["seed", "path"], kind="stable")
+
+
+def main_filters(task: str, method: str) -> dict[str, Any]:
+    """Context and λ of the thesis' main runs: λ 0; context trend for SST-2 AEES, else none."""
+    managed = not (method.startswith(("AdamW", "SGD")) or method in ("Baseline", "Cosine", "Linear"))
+    return {"lam": 0.0, "context": "trend" if task == "sst2" and managed else "none"}
+
+
+@dataclass
+class Built:
+    """What a builder found: table cells/styles, a figure, numbers, inputs, missing rows."""
+
+    cells: pd.DataFrame | None = None
+    styles: pd.DataFrame | None = None
+    numbers: pd.DataFrame | None = None  # long form: NUMBER_COLUMNS, display units
+    figure: Any = None  # matplotlib Figure
+    inputs: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    expected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``ok`` (every row has runs), ``partial`` (some rows) or ``missing-runs`` (none)."""
+        if not self.inputs:
+            return "missing-runs"
+        return "partial" if self.missing else "ok"
+
+    def use(self, rows: pd.DataFrame, what: str) -> pd.DataFrame:
+        """Count one expected row; remember its inputs, or that it is missing."""
+        self.expected += 1
+        if rows.empty:
+            self.missing.append(what)
+        else:
+            self.inputs.extend(rows["path"])
+        return rows
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One registered artifact."""
+
+    id: str
+    kind: str  # table | figure
+    chapter: str
+    name: str  # file stem inside figures/<chapter>/
+    title: str
+    build: Callable[[Runs], Built]
+    label: str = ""  # LaTeX label of the thesis table
+
+
+REGISTRY: dict[str, Spec] = {}
+
+
+def artifact(id: str, kind: str, chapter: str, name: str, title: str,
+             label: str = "") -> Callable[[Callable[[Runs], Built]], Callable[[Runs], Built]]:
+    """Register a builder under an artifact id."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"artifact {id}: chapter must be one of {CHAPTERS}, got {chapter!r}")
+
+    def wrap(fn: Callable[[Runs], Built]) -> Callable[[Runs], Built]:
+        REGISTRY[id] = Spec(id, kind, chapter, name, title, fn, label)
+        return fn
+    return wrap
+
+
+def artifact_ids(chapter: str | None = None) -> list[str]:
+    """Registered ids in thesis order (T1..T24, F2..F17, X1, X2), optionally of one chapter."""
+    def key(i: str) -> tuple[int, int]:
+        return ("TFX".index(i[0]), int(i[1:]))
+    return sorted((i for i, s in REGISTRY.items() if chapter in (None, s.chapter)), key=key)
+
+
+def stats(rows: pd.DataFrame, by: Iterable[str] = ("method",), metrics: Iterable[str] = METRICS) -> pd.DataFrame:
+    """``group_stats`` of already-picked rows (no further config split)."""
+    return group_stats(rows, by=list(by), metrics=list(metrics))
+
+
+def numbers_from(summary: pd.DataFrame, metrics: dict[str, tuple[str, float]], *, row_col: str = "method",
+                 block: str | Callable[[pd.Series], str] = "") -> pd.DataFrame:
+    """Long-form numbers of a summary: ``metrics`` maps name -> (summary metric, scale)."""
+    out = []
+    for _, r in summary.iterrows():
+        b = block(r) if callable(block) else block
+        for name, (metric, scale) in metrics.items():
+            out.append({"block": b, "row": str(r[row_col]), "metric": name, "mean": r[f"{metric}_mean"] * scale,
+                        "std": r[f"{metric}_std"] * scale, "n": int(r["n"])})
+    return pd.DataFrame(out, columns=NUMBER_COLUMNS)

@@ -1,0 +1,227 @@
+"""Accuracy figures F2-F8 and F13-F17 (INVENTORY section 3), built from an archive by content.
+
+Each builder picks its runs like the tables do and returns a Figure; a stand-in
+archive's figures carry the stand-in label (``plots.mark_standin``, applied by the
+report). Thesis axis ranges are used only when the data fit in them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib.analysis.build import Built, Runs, artifact
+from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS
+from lib.analysis.plots import band, color, curves, new_figure, peak_final_bars, peak_final_markers
+from lib.analysis.tables_cifar import cifar_rows
+from lib.analysis.tables_nlp import nlp_rows
+from lib.analysis.tables_other import CKPT_SETTINGS, NOISE_ABLATION, checkpoint_rows, noise_ablation_rows
+
+F2_ROWS = ("AdamW", "AdamW + Cosine", "AdamW + Linear", "AEES", "AEES + Cosine", "AEES + Linear")
+F2_NAMES = {"AdamW": "Flat", "AdamW + Cosine": "Cosine", "AdamW + Linear": "Linear", "AEES + Cosine": "Cosine + AEES",
+            "AEES + Linear": "Linear + AEES"}
+LATE = 20  # epochs shown by F3 / F4
+
+
+@artifact("F2", "figure", "cifar_clean", "clean_cifar_barplot", "Clean CIFAR-100: peak and final accuracy")
+def f2(runs: Runs) -> Built:
+    built = Built()
+    rows = cifar_rows(runs, built, F2_ROWS, setting="clean", optimizer="AdamW")
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure(width=6.5)
+    groups = [(F2_NAMES.get(m, m), rows[rows["method"] == m], color(m)) for m in F2_ROWS if (rows["method"] == m).any()]
+    peak_final_bars(ax, groups, ylim=(65, 74))
+    ax.set_title("Clean CIFAR-100 (AdamW)")
+    built.figure = fig
+    return built
+
+
+def _late(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = arr.shape[1]
+    k = min(LATE, n)
+    return np.arange(n - k + 1, n + 1), arr[:, n - k:]
+
+
+@artifact("F3", "figure", "cifar_clean", "cifar_clean_aees_late_stage_individual_seeds",
+          "Clean CIFAR-100 AEES: the last epochs per seed")
+def f3(runs: Runs) -> Built:
+    built = Built()
+    rows = cifar_rows(runs, built, ("AEES",), setting="clean", optimizer="AdamW")
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure()
+    x, arr = _late(curves(rows))
+    for seed, y in zip(rows["seed"], arr):
+        ax.plot(x, y, marker=".", label=f"seed {int(seed)}")
+    ax.set(xlabel="epoch", ylabel="validation accuracy (%)", title=f"AEES, last {len(x)} epochs")
+    ax.legend(fontsize=8)
+    built.figure = fig
+    return built
+
+
+@artifact("F4", "figure", "cifar_clean", "cifar_clean_fixed_vs_aees_late_stage_mean_std",
+          "Clean CIFAR-100: fixed multipliers vs AEES, late stage")
+def f4(runs: Runs) -> Built:
+    built = Built()
+    labels = ("Fixed ×0.5", "Fixed ×1.0", "Fixed ×2.0", "AEES")
+    rows = cifar_rows(runs, built, labels, setting="clean", optimizer="AdamW")
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure()
+    for label in labels:
+        part = rows[rows["method"] == label]
+        if not part.empty:
+            x, arr = _late(curves(part))
+            band(ax, x - x[-1], arr, label)
+    ax.set(xlabel="epoch relative to the last", ylabel="validation accuracy (%)", title="Late stage, mean ± SD")
+    ax.legend(fontsize=8)
+    built.figure = fig
+    return built
+
+
+def _noisy_curves(runs: Runs, setting: str, ylow: float) -> Built:
+    built = Built()
+    parts = {o: cifar_rows(runs, built, ROW_ORDERS["T4"], setting=setting, optimizer=o) for o in ("AdamW", "SGD")}
+    if not built.inputs:
+        return built
+    fig, axes = new_figure(2, width=5.0, sharey=True)
+    lows = []
+    for ax, (opt, rows) in zip(axes, parts.items()):
+        if rows.empty:
+            ax.text(0.5, 0.5, "no runs", ha="center", transform=ax.transAxes)
+        for label in ROW_ORDERS["T4"]:
+            part = rows[rows["method"] == label]
+            if part.empty:
+                continue
+            arr = curves(part, smooth=5)
+            band(ax, np.arange(1, arr.shape[1] + 1), arr, label)
+            peak_final_markers(ax, part, color(label))
+            lows.append(np.nanmin(arr))
+        ax.set(title=f"{SETTING_LABELS[setting].replace(chr(92), '')}, {OPTIMIZER_FIGURE_LABELS[opt]}",
+               xlabel="epoch")
+    axes[0].set_ylabel("val. accuracy (%), 5-epoch rolling mean")
+    if lows and min(lows) >= ylow:
+        axes[0].set_ylim(bottom=ylow)
+    handles, labels = axes[0].get_legend_handles_labels()
+    h2, l2 = axes[1].get_legend_handles_labels()
+    seen = dict(zip(labels + l2, handles + h2))
+    fig.legend(seen.values(), seen.keys(), loc="outside lower center", ncol=4, fontsize=8)
+    built.figure = fig
+    return built
+
+
+@artifact("F5", "figure", "cifar_noisy", "cifar_asym20_curves", "Noisy CIFAR-100 asym20: validation curves")
+def f5(runs: Runs) -> Built:
+    return _noisy_curves(runs, "asym20", 45)
+
+
+@artifact("F6", "figure", "cifar_noisy", "cifar_sym20_curves", "Noisy CIFAR-100 sym20: validation curves")
+def f6(runs: Runs) -> Built:
+    return _noisy_curves(runs, "sym20", 40)
+
+
+@artifact("F7", "figure", "cifar_noisy", "cifar_sym40_curves", "Noisy CIFAR-100 sym40: validation curves")
+def f7(runs: Runs) -> Built:
+    return _noisy_curves(runs, "sym40", 30)
+
+
+@artifact("F8", "figure", "ablations", "cifar_noise_ablation_barplot",
+          "Sym20 CIFAR-100: small gradient-noise injection, peak vs final")
+def f8(runs: Runs) -> Built:
+    built = Built()
+    rows = noise_ablation_rows(runs, built)
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure(width=4.5)
+    peak_final_bars(ax, [(c, rows[rows["method"] == c]) for c in NOISE_ABLATION if (rows["method"] == c).any()],
+                    digits=1)
+    ax.set_title("Sym. 20% CIFAR-100, AEES (trend context)")
+    built.figure = fig
+    return built
+
+
+@artifact("F13", "figure", "checkpoints", "peak_checkpoint_diagnostics",
+          "Peak checkpoints (AdamW): corrupted-subset accuracy vs noisy and vs clean labels")
+def f13(runs: Runs) -> Built:
+    built = Built()
+    data = {s: [(m, built.use(checkpoint_rows(runs, s, "AdamW", m), f"{s} AdamW {m}")) for m in ROW_ORDERS["T11"]]
+            for s in CKPT_SETTINGS}
+    if not built.inputs:
+        return built
+    fig, axes = new_figure(2, width=4.6)
+    for ax, (setting, parts) in zip(axes, data.items()):
+        for method, rows in parts:
+            if rows.empty:
+                continue
+            x, y = rows["ckpt_corr_noisy"] * 100, rows["ckpt_corr_clean"] * 100
+            sd = (lambda v: v.std(ddof=1) if len(v) > 1 else 0.0)
+            ax.errorbar(x.mean(), y.mean(), xerr=sd(x), yerr=sd(y), fmt="o", color=color(method), capsize=3,
+                        label=f"{method} (n={len(rows)})")
+        ax.set(title=SETTING_LABELS[setting].replace("\\", ""), xlabel="corrupted subset vs noisy labels (%)",
+               ylabel="corrupted subset vs clean labels (%)")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no runs", ha="center", transform=ax.transAxes)
+    built.figure = fig
+    return built
+
+
+def _nlp_curves(runs: Runs, key: str, labels: tuple[str, ...], names: dict[str, str], title: str) -> Built:
+    built = Built()
+    rows = nlp_rows(runs, built, key, labels)
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure(width=6.0, height=3.8)
+    for label in labels:
+        part = rows[rows["method"] == label]
+        if part.empty:
+            continue
+        arr = curves(part)
+        name = names.get(label, label)
+        band(ax, np.arange(1, arr.shape[1] + 1), arr, name, color(label), marker=".")
+        peak_final_markers(ax, part, color(label))
+    ax.set(xlabel="epoch", ylabel="validation accuracy (%)", title=title)
+    fig.legend(loc="outside lower center", ncol=3, fontsize=8)
+    built.figure = fig
+    return built
+
+
+@artifact("F14", "figure", "nlp", "agnews_noisy_curves", "AG News with 20 % label noise: validation curves")
+def f14(runs: Runs) -> Built:
+    labels = ("AdamW", "AdamW + WL", "AEES", "AEES-Noise + WL", "AEES + WL")
+    names = {"AdamW": "Flat", "AdamW + WL": "Linear", "AEES": "AEES-Dual", "AEES-Noise + WL": "Linear + AEES-Noise",
+             "AEES + WL": "Linear + AEES-Dual"}
+    return _nlp_curves(runs, "agnews_noise", labels, names, "AG News, 20% symmetric label noise")
+
+
+@artifact("F15", "figure", "nlp", "sst2_curves", "SST-2: validation curves")
+def f15(runs: Runs) -> Built:
+    names = {"AdamW": "Flat", "AdamW + WL": "Linear", "AEES": "AEES-Dual", "AEES + WL": "Linear + AEES-Dual"}
+    return _nlp_curves(runs, "sst2", ROW_ORDERS["T15"], names, "SST-2")
+
+
+F16_ROWS = ROW_ORDERS["T21"][1:]
+F16_NAMES = {"AdamW + WL": "Baseline (σ=0)", "AEES + WL": "AEES-Dual + WL"}
+
+
+@artifact("F16", "figure", "ablations", "agnews_noise_ablation_barplot",
+          "Noisy AG News σ ablation: peak vs final")
+def f16(runs: Runs) -> Built:
+    built = Built()
+    rows = nlp_rows(runs, built, "agnews_noise", F16_ROWS)
+    if not built.inputs:
+        return built
+    fig, (ax,) = new_figure(width=7.0)
+    groups = [(F16_NAMES.get(m, m), rows[rows["method"] == m], color(m)) for m in F16_ROWS
+              if (rows["method"] == m).any()]
+    peak_final_bars(ax, groups, ylim=(90, 94.5))
+    ax.set_title("AG News 20% noise: the σ axis")
+    built.figure = fig
+    return built
+
+
+@artifact("F17", "figure", "ablations", "agnews_noise_ablation_curves", "Noisy AG News σ ablation: curves")
+def f17(runs: Runs) -> Built:
+    return _nlp_curves(runs, "agnews_noise", F16_ROWS, F16_NAMES, "AG News 20% noise: the σ axis")
+

@@ -1,0 +1,118 @@
+"""Plot helpers shared by the figure builders: palette, curves, bars, the stand-in mark.
+
+Figures are ``matplotlib.figure.Figure`` objects (no pyplot state), so building all
+of them in one process leaks nothing; ``lib.analysis.report`` saves PNG + PDF.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from lib.analysis.build import STANDIN_LABEL
+
+# INVENTORY section 3 palette, keyed by display label.
+COLORS = {
+    "Flat": "#666666", "AdamW": "#666666", "Baseline": "#666666", "Fixed ×1.0": "#666666",
+    "Cosine": "#1f77b4", "AdamW + Cosine": "#1f77b4", "Linear": "#17becf", "AdamW + Linear": "#17becf",
+    "WL": "#1f77b4", "AdamW + WL": "#1f77b4", "Linear (WL)": "#1f77b4",
+    "AEES": "#d62728", "AEES-LR": "#d62728", "AEES-LR + WL": "#d62728", "AEES-Noise": "#9467bd",
+    "AEES-Noise + WL": "#9467bd", "AEES-Dual": "#8c564b",
+    "Cosine + AEES": "#ff7f0e", "AEES + Cosine": "#ff7f0e", "AEES + WL": "#ff7f0e", "Linear + AEES": "#ffbb78",
+    "AEES + Linear": "#ffbb78",
+    "Fixed ×0.5": "#2ca02c", "Fixed ×2.0": "#bcbd22", "Fixed σ=0.005 + WL": "#2ca02c",
+    "Fixed σ=0.01 + WL": "#bcbd22", "Random σ + WL": "#7f7f7f",
+    "No gradient noise": "#d62728", "Gradient-noise injection": "#9467bd",
+}
+ARM_COLORS = ("#ff7f0e", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
+
+
+def color(label: str) -> str:
+    return COLORS.get(label, "#333333")
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: float = 3.4,
+               sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A Figure with a grid of axes (always a flat array)."""
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)
+    return fig, axes.ravel()
+
+
+def mark_standin(fig: Figure, standin: bool) -> Figure:
+    """Put the visible "offline stand-in — not thesis numbers" label on a stand-in figure."""
+    if standin:
+        fig.suptitle(STANDIN_LABEL, color="#b00000", fontsize=10, fontweight="bold")
+    return fig
+
+
+def curves(rows: pd.DataFrame, *, smooth: int = 1) -> np.ndarray:
+    """Per-seed ``val_accuracies`` in percent, truncated to the shortest, optionally rolling-mean smoothed."""
+    series = [list(v) for v in rows["val_accuracies"] if len(v)]
+    if not series:
+        return np.empty((0, 0))
+    n = min(len(s) for s in series)
+    arr = np.asarray([s[:n] for s in series], dtype=float) * 100
+    if smooth > 1:
+        arr = pd.DataFrame(arr.T).rolling(smooth, center=True, min_periods=1).mean().to_numpy().T
+    return arr
+
+
+def mean_sd(arr: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample SD (0 for a single series)."""
+    mean = arr.mean(axis=axis)
+    sd = arr.std(axis=axis, ddof=1) if arr.shape[axis] > 1 else np.zeros_like(mean)
+    return mean, sd
+
+
+def band(ax, x: np.ndarray, arr: np.ndarray, label: str, col: str | None = None, **kw) -> None:
+    """Cross-seed mean line with a ±SD band."""
+    mean, sd = mean_sd(arr)
+    col = col or color(label)
+    ax.plot(x, mean, color=col, label=f"{label} (n={arr.shape[0]})", **kw)
+    ax.fill_between(x, mean - sd, mean + sd, color=col, alpha=0.18, lw=0)
+
+
+def peak_final_markers(ax, rows: pd.DataFrame, col: str) -> None:
+    """Hollow circle at (mean peak epoch, mean peak acc), filled square at (T, mean final acc)."""
+    peak_ep = float(rows["peak_epoch"].mean())
+    ax.plot([round(peak_ep)], [rows["best_val_accuracy"].mean() * 100], "o", mfc="none", mec=col, ms=7)
+    ax.plot([rows["val_accuracies"].map(len).min()], [rows["final_val_accuracy"].mean() * 100], "s", color=col, ms=5)
+
+
+def peak_final_bars(ax, groups: Sequence[tuple], *, ylim: tuple[float, float] | None = None,
+                    digits: int = 1) -> None:
+    """Peak (solid) and final (hatched) bars with ±1 SD, annotated; groups are (label, rows[, colour])."""
+    width = 0.38
+    tops = []
+    for i, (label, rows, *rest) in enumerate(groups):
+        fill = rest[0] if rest else color(label)
+        for j, (col, hatch) in enumerate((("best_val_accuracy", None), ("final_val_accuracy", "////"))):
+            vals = rows[col].to_numpy(dtype=float) * 100
+            mean = float(vals.mean())
+            sd = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+            x = i + (j - 0.5) * width
+            ax.bar(x, mean, width, yerr=sd, color=fill, alpha=1.0 if j == 0 else 0.55, hatch=hatch,
+                   edgecolor="black", lw=0.5, capsize=3, label=("Peak", "Final")[j] if i == 0 else None)
+            ax.annotate(f"{mean:.{digits}f}", (x, mean + sd), ha="center", va="bottom", fontsize=7,
+                        xytext=(0, 2), textcoords="offset points")
+            tops.append((mean - sd, mean + sd))
+    ax.set_xticks(range(len(groups)), [g[0] for g in groups], rotation=20, ha="right")
+    lo, hi = min(t[0] for t in tops), max(t[1] for t in tops)
+    if ylim is None or lo < ylim[0] or hi > ylim[1]:  # the thesis range only when the data fit in it
+        pad = max(0.5, (hi - lo) * 0.15)
+        ylim = (max(0.0, math.floor(lo - pad)), math.ceil(hi + 2 * pad))
+    ax.set_ylim(*ylim)
+    ax.set_ylabel("validation accuracy (%)")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def odd_window(n: int, fraction: float = 0.05, minimum: int = 5) -> int:
+    """Odd rolling window of about ``fraction`` of ``n`` (at least ``minimum``, at most ``n``)."""
+    w = max(minimum, int(round(n * fraction)))
+    w = w if w % 2 else w + 1
+    return max(1, min(w, n if n % 2 else n - 1))
