@@ -24,6 +24,7 @@ PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-ba
 
 include mk/runs.mk
 include mk/analysis.mk
+include mk/bench.mk
 
 all: setup default-runs
 

@@ -153,7 +153,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     run.wall_start = time.perf_counter()
 
 
-def _train_epoch(run: CifarRun) -> tuple[float, float]:
+def train_epoch(run: CifarRun) -> tuple[float, float]:
     model, cfg, dev = run.model, run.cfg, run.device
     model.train()
     loss_sum = torch.zeros((), device=dev)
@@ -217,7 +217,7 @@ def fit(run: CifarRun) -> None:
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
-        loss, acc = _train_epoch(run)
+        loss, acc = train_epoch(run)
         val = _evaluate(run)
         seconds = timer.stop()
         m = run.metrics

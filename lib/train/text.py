@@ -265,7 +265,7 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
 def _measure_flops(run: TextRun) -> dict[str, Any]:
     """flop_counter count of one training step on a full batch at ``max_length`` tokens."""
     b, length = run.cfg.batch_size, run.cfg.max_length
-    batch = {"input_ids": torch.full((b, length), 100, dtype=torch.long, device=run.device),
+    batch = {"input_ids": torch.ones((b, length), dtype=torch.long, device=run.device),
              "attention_mask": torch.ones((b, length), dtype=torch.long, device=run.device),
              "labels": torch.zeros(b, dtype=torch.long, device=run.device)}
     out = measure_step_flops(run.model, batch, lambda m, x: m(**x).loss)
@@ -273,7 +273,7 @@ def _measure_flops(run: TextRun) -> dict[str, Any]:
     return out
 
 
-def _train_epoch(run: TextRun) -> tuple[float, float, int, float]:
+def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
     """One pass; metrics stay on the device and are read once. Returns loss, acc, tokens, seconds."""
     model, dev = run.model, run.device
     model.train()
@@ -347,7 +347,7 @@ def fit(run: TextRun) -> None:
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
-        loss, acc, tokens, train_seconds = _train_epoch(run)
+        loss, acc, tokens, train_seconds = train_epoch(run)
         val = _evaluate(run)
         seconds = timer.stop()
         for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
