@@ -15,8 +15,9 @@ import datasets  # noqa: E402
 import huggingface_hub.constants  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: E402
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DistilBertForMaskedLM  # noqa: E402
 
+from lib.data import standin_model as sm  # noqa: E402
 from lib.data import standin_text as st  # noqa: E402
 from lib.data.text import (  # noqa: E402
     LengthGroupedSampler, load_raw_splits, load_tokenizer, make_text_loader, prepare_text_task,
@@ -25,6 +26,7 @@ from lib.noise import apply_agnews_label_noise  # noqa: E402
 
 SST2_SIZES = {"n_train": 200, "n_validation": 50}
 AG_SIZES = {"n_train": 400, "n_test": 60}
+PRETRAIN_STEPS = 20  # a short pre-training: the code path, not the quality (write_standin_model: 500)
 
 
 @pytest.fixture(autouse=True)
@@ -36,13 +38,17 @@ def _offline(monkeypatch):
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory):
     root = tmp_path_factory.mktemp("standin")
-    corpus = st.standin_corpus(7, 300)
+    corpus, labels = st.labelled_standin_corpus(7, 300)
+    model = {"seed": 0, "vocab_size": 800, "corpus_labels": labels, "pretrain_steps": PRETRAIN_STEPS}
+    first = sm.build_standin_model_dir(root / "model", corpus, **model)
+    sm._BUILT.clear()  # build the second folder from scratch, not as a copy of the first
     return {
         "sst2": st.write_text_standin("sst2", root / "data", seed=0, **SST2_SIZES),
         "agnews": st.write_text_standin("agnews", root / "data", seed=0, **AG_SIZES),
-        "model": st.build_standin_model_dir(root / "model", corpus, seed=0, vocab_size=800),
-        "model_b": st.build_standin_model_dir(root / "model_b", corpus, seed=0, vocab_size=800),
+        "model": first,
+        "model_b": sm.build_standin_model_dir(root / "model_b", corpus, **model),
         "corpus": corpus,
+        "labels": labels,
         "hf": root / "hf",
     }
 
@@ -101,7 +107,7 @@ def test_sst2_labels_follow_sentiment_and_negation():
 
 # ---------------------------------------------------------- tokenizer + model folder
 def test_model_dir_is_deterministic_and_loads_like_distilbert(assets):
-    for name in ("tokenizer.json", "tokenizer_config.json", "config.json", "model.safetensors"):
+    for name in ("tokenizer.json", "tokenizer_config.json", "config.json", "model.safetensors", "STANDIN.json"):
         assert (assets["model"] / name).read_bytes() == (assets["model_b"] / name).read_bytes(), name
     tok_a = AutoTokenizer.from_pretrained(assets["model"], local_files_only=True)
     tok_b = AutoTokenizer.from_pretrained(assets["model_b"], local_files_only=True)
@@ -121,6 +127,33 @@ def test_model_dir_is_deterministic_and_loads_like_distilbert(assets):
             assert torch.equal(v, w), k
         batch = tok_a(text * 3, return_tensors="pt")
         assert model(**batch).logits.shape == (3, num_labels)
+
+
+def test_pretraining_moves_the_weights_is_recorded_and_reused(assets, tmp_path):
+    info = st.standin_info(assets["model"])
+    assert info["version"] == sm.MODEL_GENERATOR_VERSION and info["pretrain_steps"] == PRETRAIN_STEPS
+    assert info["pretrain"] == {"objective": "mlm+cls", **sm.PRETRAIN} and "pre-trained" in info["note"]
+    assert info["pretrain_loss_last"] < info["pretrain_loss_first"] - 0.5
+    texts, labels = assets["corpus"], assets["labels"]
+    assert sorted(set(labels)) == list(range(6)) and len(texts) == len(labels) == 600
+    rand = sm.build_standin_model_dir(tmp_path / "rand", texts, corpus_labels=labels, seed=0, vocab_size=800)
+    assert st.standin_info(rand)["pretrain"] is None and "random weights" in st.standin_info(rand)["note"]
+    trained, random_init = (DistilBertForMaskedLM.from_pretrained(d, local_files_only=True)
+                            for d in (assets["model"], rand))
+    emb = "distilbert.embeddings.word_embeddings.weight"
+    assert (trained.state_dict()[emb] - random_init.state_dict()[emb]).abs().max() > 1e-3
+    mlm_only = sm.build_standin_model_dir(tmp_path / "mlm", texts, seed=0, vocab_size=800, pretrain_steps=3)
+    assert st.standin_info(mlm_only)["pretrain"]["objective"] == "mlm"
+    again = sm.build_standin_model_dir(tmp_path / "again", texts, corpus_labels=labels, seed=0, vocab_size=800,
+                                       pretrain_steps=PRETRAIN_STEPS)  # built in this process: copied
+    assert (again / "model.safetensors").read_bytes() == (assets["model"] / "model.safetensors").read_bytes()
+    small = sm.write_standin_model(tmp_path / "w", n_corpus_per_task=40, pretrain_steps=2, vocab_size=300)
+    assert st.standin_info(small)["corpus_size"] == 80 and st.standin_info(small)["pretrain_steps"] == 2
+    for bad in (labels[:-1], [6] * len(texts)):
+        with pytest.raises(ValueError, match="corpus_labels"):
+            sm.build_standin_model_dir(tmp_path / "bad", texts, corpus_labels=bad, seed=0, pretrain_steps=1)
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        sm.build_standin_model_dir(tmp_path / "bad", texts, seed=0, pretrain_steps=-1)
 
 
 # ------------------------------------------------------------ AG News split + noise

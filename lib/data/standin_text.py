@@ -1,4 +1,4 @@
-"""Offline stand-ins for GLUE SST-2, AG News and ``distilbert-base-uncased``.
+"""Offline stand-ins for GLUE SST-2 and AG News (the stand-in model: ``lib.data.standin_model``).
 
 Not the real data sets or weights. Text comes from small grammars, deterministic from a
 seed, generated in seconds and written as one parquet file per split with the Hub
@@ -14,33 +14,23 @@ through the same tokenisation and caching path as the real data:
   Business/Sci-Tech and World/Business pairs), topics share some words and all share
   filler; made-up names (people, places, companies, teams) give subword structure.
 
-``build_standin_model_dir`` trains a WordPiece tokenizer (BERT normaliser, lower-case)
-with ``tokenizers`` and saves it with a tiny randomly initialised DistilBERT so that
-``AutoTokenizer`` / ``AutoModelForSequenceClassification.from_pretrained(dir,
-local_files_only=True)`` work as for ``distilbert-base-uncased``.
+``labelled_standin_corpus`` gives the corpus the stand-in model is built from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
-import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import torch
 from datasets import ClassLabel, Dataset, Features, Value
-from tokenizers import Tokenizer, normalizers, pre_tokenizers, trainers
-from tokenizers.models import WordPiece
-from transformers import DistilBertConfig, DistilBertForMaskedLM, DistilBertTokenizer
 
 GENERATOR_NAME = "lib.data.standin_text"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 1  # the data sets
 STANDIN_FILE = "STANDIN.json"
 NOTE = "offline stand-in, not the real dataset"
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 SST2_FEATURES = Features({"sentence": Value("string"),
                           "label": ClassLabel(names=["negative", "positive"]),
@@ -309,89 +299,18 @@ def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) ->
     return folder
 
 
+def labelled_standin_corpus(seed: int, n_per_task: int = 3000) -> tuple[list[str], list[int]]:
+    """Texts from both grammars and their class in one label space (SST-2 0-1, AG News 2-5)."""
+    sst = generate_split("sst2", seed, "train", n_per_task)
+    ag = generate_split("agnews", seed, "train", n_per_task)
+    return list(sst["sentence"]) + list(ag["text"]), list(sst["label"]) + [2 + y for y in ag["label"]]
+
+
 def standin_corpus(seed: int, n_per_task: int = 3000) -> list[str]:
-    """Texts from both grammars for tokenizer training (a 'pre-training' corpus)."""
-    return list(generate_split("sst2", seed, "train", n_per_task)["sentence"]) + \
-        list(generate_split("agnews", seed, "train", n_per_task)["text"])
+    """The texts of ``labelled_standin_corpus`` (tokenizer training, pre-training)."""
+    return labelled_standin_corpus(seed, n_per_task)[0]
 
 
-def _train_vocab(corpus_texts: Sequence[str], vocab_size: int) -> dict[str, int]:
-    """WordPiece vocabulary of at most ``vocab_size`` entries, trained with ``tokenizers``.
-
-    The trainer numbers ``##`` pieces in hash-map order, which changes its merges from
-    call to call; trained without the prefix its merges are deterministic. Every learned
-    piece then enters twice, word-initial and as ``##piece``, after the special tokens.
-    """
-    tok = Tokenizer(WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=(vocab_size - len(SPECIAL_TOKENS)) // 2, min_frequency=2,
-                                        special_tokens=[], continuing_subword_prefix="",
-                                        show_progress=False)
-    tok.train_from_iterator(list(corpus_texts), trainer=trainer)
-    pieces = sorted(tok.get_vocab(), key=tok.get_vocab().__getitem__)
-    return {t: i for i, t in enumerate([*SPECIAL_TOKENS, *pieces, *("##" + p for p in pieces)])}
-
-
-def build_standin_model_dir(root: Path, corpus_texts: Sequence[str], *, seed: int,
-                            vocab_size: int = 4000, dim: int = 64, n_layers: int = 2, n_heads: int = 2,
-                            hidden_dim: int = 256, max_position_embeddings: int = 512) -> Path:
-    """Write a WordPiece tokenizer + tiny random DistilBERT (MLM head) to ``root``.
-
-    Loads like ``distilbert-base-uncased`` (``from_pretrained(root, local_files_only=True)``).
-    Same corpus and parameters give the same files. Rewrites ``root`` when its
-    ``STANDIN.json`` records other parameters or another corpus. Returns ``root``.
-    """
-    for name, value, minimum in (("vocab_size", vocab_size, 50), ("dim", dim, 2), ("n_layers", n_layers, 1),
-                                 ("n_heads", n_heads, 1), ("hidden_dim", hidden_dim, 1),
-                                 ("max_position_embeddings", max_position_embeddings, 8), ("seed", seed, 0)):
-        _check_int(name, value, minimum)
-    if dim % n_heads:
-        raise ValueError(f"dim ({dim}) must be divisible by n_heads ({n_heads})")
-    texts = list(corpus_texts)
-    if not texts:
-        raise ValueError("corpus_texts must not be empty")
-    root = Path(root)
-    corpus_sha = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-    info = {"generator": GENERATOR_NAME, "version": GENERATOR_VERSION, "kind": "model", "seed": seed,
-            "corpus_sha256": corpus_sha, "corpus_size": len(texts), "vocab_size_max": vocab_size,
-            "dim": dim, "n_layers": n_layers, "n_heads": n_heads, "hidden_dim": hidden_dim,
-            "max_position_embeddings": max_position_embeddings,
-            "note": "offline stand-in, not distilbert-base-uncased (random weights, not pre-trained)"}
-    current = standin_info(root)
-    if current is not None and {k: current.get(k) for k in info} == info \
-            and (root / "config.json").is_file():
-        return root
-    if root.exists() and standin_info(root) is None and any(root.iterdir()):
-        raise RuntimeError(f"{root} exists and is not a stand-in model folder (no {STANDIN_FILE}); "
-                           "refusing to overwrite it")
-    tmp = root.with_name(root.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    vocab = _train_vocab(texts, vocab_size)
-    tokenizer = DistilBertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=max_position_embeddings)
-    tokenizer.save_pretrained(str(tmp))
-    config = DistilBertConfig(vocab_size=len(vocab), dim=dim, n_layers=n_layers, n_heads=n_heads,
-                              hidden_dim=hidden_dim, max_position_embeddings=max_position_embeddings,
-                              pad_token_id=vocab["[PAD]"])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = DistilBertForMaskedLM(config)
-    model.save_pretrained(str(tmp))
-    _write_marker(tmp, {**info, "vocab_size": len(vocab)})
-    shutil.rmtree(root, ignore_errors=True)
-    os.replace(tmp, root)
-    return root
-
-
-def write_standin_model(root: Path, *, seed: int = 0, n_corpus_per_task: int = 3000,
-                        **model_kwargs: int) -> Path:
-    """``build_standin_model_dir`` on ``standin_corpus(seed + 1000)`` (own names/texts)."""
-    _check_int("n_corpus_per_task", n_corpus_per_task, 10)
-    return build_standin_model_dir(root, standin_corpus(seed + 1000, n_corpus_per_task), seed=seed,
-                                   **model_kwargs)
-
-
-__all__ = ["GENERATOR_VERSION", "STANDIN_FILE", "SST2_FEATURES", "AGNEWS_FEATURES", "TASK_SPLITS",
-           "generate_split", "standin_info", "write_text_standin", "standin_corpus",
-           "build_standin_model_dir", "write_standin_model"]
+__all__ = ["GENERATOR_VERSION", "STANDIN_FILE", "NOTE", "SST2_FEATURES", "AGNEWS_FEATURES", "TASK_SPLITS",
+           "generate_split", "standin_info", "write_text_standin", "labelled_standin_corpus",
+           "standin_corpus"]

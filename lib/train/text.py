@@ -60,7 +60,8 @@ from lib.control import (  # noqa: E402
     build_step_scheduler,
     nlp_warmup_steps,
 )
-from lib.data.standin_text import write_standin_model, write_text_standin  # noqa: E402
+from lib.data.standin_model import write_standin_model  # noqa: E402
+from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
 from lib.results import FlopAccumulator, distilbert_eval_flops, distilbert_train_flops  # noqa: E402
 from lib.train import checkpoint  # noqa: E402
