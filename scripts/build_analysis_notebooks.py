@@ -217,9 +217,10 @@ def main() -> None:
             continue
         path = ROOT / "notebooks" / f"{name}.ipynb"
         nbf.write(nb, path)
-        if args.execute:
+        run = args.execute and name != "explore_aees"  # exploration: a source, committed without outputs
+        if run:
             execute(path)
-        print(f"wrote {path.relative_to(ROOT)}" + (" (executed)" if args.execute else ""))
+        print(f"wrote {path.relative_to(ROOT)}" + (" (executed)" if run else ""))
 
 
 if __name__ == "__main__":

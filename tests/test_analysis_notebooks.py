@@ -227,6 +227,8 @@ def test_committed_notebooks_match_the_builder() -> None:
         assert [c.metadata.get("tags", []) for c in committed.cells] == \
             [c.metadata.get("tags", []) for c in nb.cells], name
         assert committed.cells[1].metadata.get("tags") == ["parameters"] or name == "explore_aees"
+    explore = nbformat.read(ROOT / "notebooks" / "explore_aees.ipynb", as_version=4)
+    assert not any(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # a source
 
 
 NBVAL = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
