@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+from lib.train.common import EpochTimer
 from torch.utils._python_dispatch import TorchDispatchMode
 
 OPTINS = "bf16+channels_last+compile"
@@ -108,23 +110,7 @@ class Measurement:
     note: str = ""
 
 
-class Clock:
-    """Wall clock that synchronises the CUDA device at start and stop."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device, self.t0 = device, 0.0
-
-    def _sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-
-    def start(self) -> None:
-        self._sync()
-        self.t0 = time.perf_counter()
-
-    def stop(self) -> float:
-        self._sync()
-        return time.perf_counter() - self.t0
+Clock = EpochTimer  # wall clock that synchronises the CUDA device at start and stop
 
 
 def _rng_get(device: torch.device) -> tuple:
