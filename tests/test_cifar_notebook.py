@@ -3,31 +3,10 @@
 import pytest
 
 from lib import config
+from protocol_keys import CIFAR_CONFIG_KEYS, EPISODE_KEYS, TOP_KEYS
 
 TINY = {"profile": "mini", "epochs": 2, "episode_length": 3, "standin_n_train": 256,
         "standin_n_test": 128, "model_width": 8, "batch_size": 64}
-
-# Protocol 7.2 top-level keys and 7.3 CIFAR config keys.
-TOP_KEYS = {"method_name", "task_name", "seed", "model_name", "dataset_name", "config",
-            "best_val_accuracy", "final_val_accuracy", "final_train_loss", "total_steps",
-            "total_epochs", "wall_clock_seconds", "estimated_flops", "accuracy_per_tflop",
-            "train_losses", "train_accuracies", "val_accuracies", "epoch_wall_clock_seconds",
-            "epoch_tflops", "episode_logs", "controller_logs", "run_tag", "runtime_metrics"}
-CONFIG_KEYS = {"control_mode", "epochs", "batch_size", "lr", "weight_decay", "optimizer", "momentum",
-               "lr_scheduler", "scheduler_t_max", "warmup_epochs", "reward_epsilon",
-               "reward_instability_lambda", "reward_clip_min", "reward_clip_max", "episode_length",
-               "lr_candidates", "noise_candidates", "structured_control_mode", "context_mode",
-               "context_trend_window", "context_trend_epsilon", "label_noise_type",
-               "label_noise_rate", "seed", "output", "ema_alpha", "num_workers", "data_dir",
-               "model_name", "task_name", "run_tag", "device", "pin_memory", "control_regime",
-               "experiment_label", "base_lr", "base_weight_decay", "optimizer_family",
-               "optimizer_momentum", "scheduler_active"}
-EPISODE_KEYS = {"selected_lr_indices", "selected_noise_indices", "selected_lr_values",
-                "selected_noise_values", "selected_combined_names", "selected_candidate_names",
-                "episode_rewards", "episode_start_steps", "episode_end_steps",
-                "episode_start_losses", "episode_end_losses", "episode_ema_loss_starts",
-                "episode_ema_loss_ends", "reward_base", "reward_instability", "reward_penalty",
-                "reward_final_unclipped", "reward_final_clipped", "mean_update_norms"}
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +18,7 @@ def isolated_data(tmp_path_factory, monkeypatch):
 def test_baseline_noisy_run_has_every_thesis_key(run_notebook):
     result, nb = run_notebook("train_cifar100", {**TINY, "label_noise_type": "asymmetric",
                                                   "label_noise_rate": 0.2, "run_id": "smoke/1"})
-    assert TOP_KEYS <= set(result) and CONFIG_KEYS <= set(result["config"])
+    assert TOP_KEYS <= set(result) and CIFAR_CONFIG_KEYS <= set(result["config"])
     assert result["method_name"] == "Baseline" and result["episode_logs"] is None
     assert result["controller_logs"] is None and result["total_steps"] == 2 * 4
     assert result["dataset_name"] == "CIFAR-100 (offline stand-in)" and result["config"]["data_standin"]

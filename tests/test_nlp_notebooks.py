@@ -9,26 +9,12 @@ import pytest
 from papermill.translators import PythonTranslator
 
 from lib import ROOT, config
+from protocol_keys import NLP_CONFIG_KEYS, TOP_KEYS
 
 TINY = {"profile": "mini", "epochs": 2, "episode_length": 5, "standin_n_train": 200, "batch_size": 16}
 SIZES = {"sst2": {"standin_n_validation": 50}, "agnews": {"standin_n_test": 20}}
 AEES = {"lr_candidates": "0.7,1,1.3", "noise_candidates": "0,0.0025,0.005"}
 SECRET = "hf_fake_secret_value_123"
-# Protocol 7.3, NLP (hf_token is never recorded), and 7.2 top-level keys.
-NLP_CONFIG_KEYS = {
-    "method", "epochs", "batch_size", "lr", "weight_decay", "lr_scheduler", "scheduler_t_max",
-    "warmup_epochs", "reward_epsilon", "reward_instability_lambda", "reward_clip_min", "reward_clip_max",
-    "episode_length", "lr_candidates", "noise_candidates", "structured_control_mode", "context_mode",
-    "context_trend_window", "context_trend_epsilon", "max_length", "seed", "output", "ema_alpha",
-    "num_workers", "cache_dir", "local_files_only", "tokenized_dataset_dir", "pretokenize_only",
-    "model_name", "task_name", "dataset_name", "label_noise_rate", "label_noise_seed", "run_tag",
-    "device", "pin_memory", "base_lr", "base_weight_decay", "scheduler_active", "scheduler_step_unit",
-    "scheduler_span_steps", "label_noise_type"}
-TOP_KEYS = {"method_name", "task_name", "seed", "model_name", "dataset_name", "config",
-            "best_val_accuracy", "final_val_accuracy", "final_train_loss", "total_steps",
-            "total_epochs", "wall_clock_seconds", "estimated_flops", "accuracy_per_tflop",
-            "train_losses", "train_accuracies", "val_accuracies", "epoch_wall_clock_seconds",
-            "epoch_tflops", "episode_logs", "controller_logs", "run_tag", "runtime_metrics"}
 STEPS = {"sst2": 2 * 13, "agnews": 2 * 12}  # 200 / 16 -> 13; AG News 180 train -> 12 per epoch
 
 

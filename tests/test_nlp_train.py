@@ -11,20 +11,10 @@ import torch
 from lib import HF_CACHE_DIR, config
 from lib.results import distilbert_eval_flops
 from lib.train import text as T
+from protocol_keys import NLP_CONFIG_KEYS, NOT_NLP_KEYS
 
 TINY = {"epochs": 2, "episode_length": 5, "standin_n_train": 160, "batch_size": 16, "checkpoint_every": 0}
 SIZES = {"sst2": {"standin_n_validation": 40}, "agnews": {"standin_n_test": 20}}
-# Protocol 7.3, NLP: every field (hf_token never) plus the derived keys.
-NLP_CONFIG_KEYS = {
-    "method", "epochs", "batch_size", "lr", "weight_decay", "lr_scheduler", "scheduler_t_max",
-    "warmup_epochs", "reward_epsilon", "reward_instability_lambda", "reward_clip_min", "reward_clip_max",
-    "episode_length", "lr_candidates", "noise_candidates", "structured_control_mode", "context_mode",
-    "context_trend_window", "context_trend_epsilon", "max_length", "seed", "output", "ema_alpha",
-    "num_workers", "cache_dir", "local_files_only", "tokenized_dataset_dir", "pretokenize_only",
-    "model_name", "task_name", "dataset_name", "label_noise_rate", "label_noise_seed", "run_tag",
-    "device", "pin_memory", "base_lr", "base_weight_decay", "scheduler_active", "scheduler_step_unit",
-    "scheduler_span_steps", "label_noise_type"}
-NOT_NLP_KEYS = {"control_mode", "control_regime", "optimizer", "hf_token"}
 
 
 @pytest.fixture

@@ -233,14 +233,21 @@ def coverage_summary(cov: pd.DataFrame) -> str:
             f"drawn in warm-up; mean coverage over all runs {cov['coverage'].mean():.0%}.")
 
 
+def _dual_coverage(runs: Runs) -> tuple[Built, pd.DataFrame]:
+    """X1/X2 start alike: the coverage table, or an empty one with the missing runs recorded."""
+    built = Built()
+    built.expected = 1
+    cov = coverage(runs)
+    if cov.empty:
+        built.missing.append("AEES-Dual runs with episode logs")
+    return built, cov
+
+
 @artifact("X1", "table", "controller", "dual_joint_coverage",
           "AEES-Dual runs: joint (LR multiplier, σ) pairs tried (beyond the thesis)")
 def x1(runs: Runs) -> Built:
-    built = Built()
-    cov = coverage(runs)
-    built.expected = 1
+    built, cov = _dual_coverage(runs)
     if cov.empty:
-        built.missing.append("AEES-Dual runs with episode logs")
         return built
     built.inputs = list(cov["path"])
     built.cells = pd.DataFrame({
@@ -255,11 +262,8 @@ def x1(runs: Runs) -> Built:
 @artifact("X2", "figure", "controller", "dual_joint_pairs",
           "AEES-Dual runs: episodes per joint (LR multiplier, σ) pair (beyond the thesis)")
 def x2(runs: Runs) -> Built:
-    built = Built()
-    cov = coverage(runs)
-    built.expected = 1
+    built, cov = _dual_coverage(runs)
     if cov.empty:
-        built.missing.append("AEES-Dual runs with episode logs")
         return built
     shown = cov.head(MAX_HEATMAPS)
     built.inputs = list(shown["path"])
