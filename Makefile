@@ -26,7 +26,11 @@ include mk/runs.mk
 include mk/analysis.mk
 include mk/bench.mk
 
-all: setup default-runs
+## all (the default): setup, every mini grid (nothing to do when the committed archive is
+## complete; missing or stale runs are trained), then the tables, figures and HTML report of it
+all: setup
+	+@$(MAKE) --no-print-directory runs GRID=all PROFILE=mini
+	+@$(MAKE) --no-print-directory figures report ARCHIVE=results/mini
 
 ## setup: environment with pinned packages + the named Jupyter kernel (idempotent)
 setup: $(STAMP)
@@ -49,7 +53,7 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
-## default-runs: the embedded default job = two runs of the mini cifar-clean grid, seed 0:
+## default-runs: a short demonstration = two runs of the mini cifar-clean grid, seed 0:
 ## the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
 DEFAULT_RUNS := $(addprefix results/mini/cifar-clean/cifar_clean_,adamw_none_seed0.json aees_none_seed0.json)
 default-runs: setup
