@@ -16,7 +16,7 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "agnews-noisy": (9, 45), "ablation-penalty": (2, 10), "ablation-trend": (3, 15),
     "ablation-cifar-noise": (2, 10), "compute-overhead": (32, 96),
 }
-MINI_COUNTS = {"cifar-clean": 16, "cifar-noisy": 72, "sst2": 12, "agnews-clean": 8, "agnews-noisy": 18,
+MINI_COUNTS = {"cifar-clean": 16, "cifar-noisy": 36, "sst2": 12, "agnews-clean": 8, "agnews-noisy": 18,
                "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 32}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
 SST2_LR, SST2_N = [0.7, 1.0, 1.3], [0.0, 0.0025, 0.005]
@@ -38,7 +38,9 @@ def test_thesis_cell_and_run_counts_per_grid():
 
 def test_mini_run_counts_and_seeds():
     assert {g: len(grid_runs(g, "mini")) for g in GRIDS} == MINI_COUNTS
-    assert {s.seed for s in grid_runs("cifar-noisy", "mini")} == {0, 1}
+    assert {s.seed for s in grid_runs("cifar-clean", "mini")} == {0, 1}
+    assert {s.seed for s in grid_runs("cifar-noisy", "mini")} == {0}
+    assert {s.seed for s in grid_runs("cifar-noisy", "thesis")} == {0, 1, 2, 3, 4}
     assert {s.seed for s in grid_runs("ablation-trend", "mini")} == {0}
     assert {s.seed for s in grid_runs("sst2", "thesis")} == {0, 1, 2, 3, 4}
 
