@@ -26,10 +26,11 @@ include mk/runs.mk
 include mk/analysis.mk
 include mk/bench.mk
 
-## all (the default): setup, every mini grid (nothing to do when the committed archive is
-## complete; missing or stale runs are trained), then the tables, figures and HTML report of it
+## all (the default): setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
+## committed archive is complete; missing or stale runs are trained), then its tables, figures
+## and HTML report
 all: setup
-	+@$(MAKE) --no-print-directory runs GRID=all PROFILE=mini
+	+@$(MAKE) --no-print-directory mini-archive
 	+@$(MAKE) --no-print-directory figures report ARCHIVE=results/mini
 
 ## setup: environment with pinned packages + the named Jupyter kernel (idempotent)

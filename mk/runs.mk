@@ -7,6 +7,7 @@
 #   make runs GRID=sst2 FORCE=1                                      # rerun everything
 #   make runs-status GRID=all                                        # finished/failed/pending
 #   make runs-list PROFILE=thesis                                    # grids and run counts
+#   make mini-archive FORCE=1                                        # regenerate results/mini (~2 h, 2 cores)
 #
 # `plan` checks every run of the grid (finished = complete JSON whose recorded config matches
 # the grid), writes the parameter files, results/<profile>/<grid>/runs.mk and manifest.json;
@@ -25,7 +26,7 @@ RUNS_PLAN = $(RESULTS)/$(PROFILE)/.plan-$(subst $(_grids_space),+,$(strip $(GRID
 _GRIDS_DRY = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)' $(if $(strip $(SEEDS)),--seeds '$(SEEDS)')
 
-.PHONY: runs runs-status runs-list
+.PHONY: runs runs-status runs-list mini-archive
 
 ## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped
 runs: setup
@@ -38,3 +39,11 @@ runs-status: setup
 
 runs-list: setup
 	@$(GRIDS_CLI) list $(_GRIDS_ARGS)
+
+## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
+## thread each (the tiny models scale badly across threads), then the timing grid alone so that
+## its seconds per epoch are not shared with another run. FORCE=1 retrains finished runs.
+MINI_SHARED_GRIDS = cifar-clean cifar-noisy sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise
+mini-archive: setup
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
+	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead
