@@ -29,6 +29,7 @@ import torch
 from lib import DATA_DIR, RESULTS_DIR
 from lib.bench import cifar, text
 from lib.bench.core import COLUMNS, OPTINS, Variant, measure, rows, variants
+from lib.train.common import resolve_device
 
 DEFAULT_CSV = RESULTS_DIR / "bench" / "latest.csv"
 TASKS = ("cifar", "text")
@@ -69,14 +70,6 @@ class Settings:
         self.text = self.text or (text.FULL if self.full else text.CPU)
 
 
-def _device(choice: str) -> torch.device:
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: 'cuda' was requested but no CUDA device is visible")
-    return torch.device(choice)
-
-
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -93,7 +86,7 @@ def _cifar_unavailable() -> str:
 
 def run_bench(settings: Settings, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Measure every task and variant of ``settings``; one row per task x variant."""
-    dev = _device(settings.device)
+    dev = resolve_device(settings.device)
     specs = variants(settings.dual)
     names = [v.name for v in specs]
     by_name = {v.name: v for v in specs}

@@ -29,11 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from lib.bench.core import Clock, Trainer, Variant
+from lib.bench.core import Trainer, Variant, epoch_round
 from lib.config import resolve
 from lib.control import build_aees, build_optimizer
 from lib.results import resnet18_train_flops
-from lib.train.common import Stepper, set_seed
+from lib.train.common import EpochTimer, Stepper, set_seed
 
 # torchvision (and PIL) are imported where used: without them only this task is skipped.
 
@@ -120,7 +120,7 @@ def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: 
 
     def one_round() -> float:
         model.train()
-        clock = Clock(device)
+        clock = EpochTimer(device)
         batches = iter(loader)
         for i in range(size.thesis_warmup + size.steps):
             if i == size.thesis_warmup:
@@ -162,13 +162,8 @@ def _project(v: Variant, size: CifarSize, data: Any, device: torch.device, seed:
     with contextlib.redirect_stdout(io.StringIO()):
         project.build_optimization(run)
 
-    def one_round() -> float:
-        clock = Clock(device)
-        clock.start()
-        project.train_epoch(run)  # the project's epoch loop itself
-        return clock.stop()
-
-    return Trainer(round=one_round, steps=size.steps, batch_size=size.batch_size, aees=run.aees,
+    return Trainer(round=epoch_round(project.train_epoch, run, device), steps=size.steps,
+                   batch_size=size.batch_size, aees=run.aees,
                    isolated=lambda: isolated_cycle(run.stepper, run.model, device))
 
 

@@ -110,7 +110,16 @@ class Measurement:
     note: str = ""
 
 
-Clock = EpochTimer  # wall clock that synchronises the CUDA device at start and stop
+def epoch_round(train_epoch: Callable[[Any], Any], run: Any, device: torch.device) -> Callable[[], float]:
+    """A timed round that is the project's own epoch loop (``lib.train.<task>.train_epoch``)."""
+
+    def one_round() -> float:
+        clock = EpochTimer(device)
+        clock.start()
+        train_epoch(run)
+        return clock.stop()
+
+    return one_round
 
 
 def _rng_get(device: torch.device) -> tuple:
@@ -190,7 +199,7 @@ def _isolated(trainers: dict[str, Trainer], out: dict[str, Measurement], device:
         for _ in range(min(cycles, 3)):
             fn()
     names = list(fns)
-    clock = Clock(device)
+    clock = EpochTimer(device)
     for r in range(rounds):
         shift = r % max(len(names), 1)
         for name in names[shift:] + names[:shift]:

@@ -27,10 +27,10 @@ from typing import Any
 import pulseopt
 import torch
 
-from lib.bench.core import Clock, Trainer, Variant
+from lib.bench.core import Trainer, Variant, epoch_round
 from lib.bench.cifar import DUAL_NOISE, LR_CANDIDATES, isolated_cycle
 from lib.config import resolve
-from lib.train.common import set_seed
+from lib.train.common import EpochTimer, set_seed
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -124,7 +124,7 @@ def _thesis(v: Variant, size: TextSize, device: torch.device, seed: int) -> Trai
 
     def one_round() -> float:
         model.train()
-        clock = Clock(device)
+        clock = EpochTimer(device)
         clock.start()
         for batch in loader:
             batch = {k: t.to(device, non_blocking=True) for k, t in batch.items()}
@@ -160,13 +160,8 @@ def _project(v: Variant, size: TextSize, device: torch.device, seed: int) -> Tra
     if v.optins:
         run.model = torch.compile(model)  # after the FLOP probe (which deep-copies the model)
 
-    def one_round() -> float:
-        clock = Clock(device)
-        clock.start()
-        project.train_epoch(run)  # the project's epoch loop itself
-        return clock.stop()
-
-    return Trainer(round=one_round, steps=size.steps, batch_size=size.batch_size, aees=run.aees,
+    return Trainer(round=epoch_round(project.train_epoch, run, device), steps=size.steps,
+                   batch_size=size.batch_size, aees=run.aees,
                    isolated=lambda: isolated_cycle(run.stepper, model, device),
                    note=OPTINS_NOTE if v.optins else "")
 

@@ -35,17 +35,19 @@ from lib.noise import apply_cifar_label_noise
 from lib.results import FlopAccumulator, resnet18_eval_flops, resnet18_train_flops
 from lib.train import checkpoint
 from lib.train.common import (
+    SUBSET_KEYS,
     EpochTimer,
     Stepper,
     aees_engine,
     autocast,
-    compiled,
     episode_summary,
     measure_step_flops,
+    record_subset_epoch,
     resolve_device,
     resolve_output,
     save_result,
     set_seed,
+    subset_hits,
 )
 from lib.train.cifar_result import default_output
 
@@ -112,9 +114,7 @@ def load_data(run: CifarRun) -> None:
     if meta is not None:
         run.clean_targets = torch.tensor(meta.original_targets, dtype=torch.long, device=dev)
         run.corrupted = torch.tensor(meta.corrupted_mask, dtype=torch.bool, device=dev)
-        run.subset_metrics = {k: [] for k in ("train_clean_accuracy",
-                                              "train_corrupted_accuracy_vs_noisy_labels",
-                                              "train_corrupted_accuracy_vs_clean_labels")}
+        run.subset_metrics = {k: [] for k in SUBSET_KEYS}
     # Data order and augmentation: a generator of their own, seeded from the run seed.
     run.data_generator = torch.Generator().manual_seed(cfg.seed)
     kind = "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100"
@@ -129,7 +129,7 @@ def build_model(run: CifarRun) -> None:
     run.model = cifar_resnet18(num_classes=100, width=cfg.model_width).to(run.device)
     if cfg.channels_last:
         run.model = run.model.to(memory_format=torch.channels_last)
-    run.forward = compiled(run.model) if cfg.compile else run.model
+    run.forward = torch.compile(run.model) if cfg.compile else run.model
 
 
 def build_optimization(run: CifarRun, **aees_options: Any) -> None:
@@ -177,15 +177,10 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
             loss_sum += loss.detach() * len(y)
             correct += hit.sum()
             if run.corrupted is not None:
-                corr = run.corrupted[idx]
-                subset += torch.stack([(hit & ~corr).sum(), (hit & corr).sum(),
-                                       ((pred == run.clean_targets[idx]) & corr).sum()])
+                subset += subset_hits(hit, pred, run.clean_targets[idx], run.corrupted[idx])
         n += len(y)
     if run.corrupted is not None:
-        n_corr = int(run.corrupted.sum())
-        counts = subset.tolist()
-        for key, c, d in zip(run.subset_metrics, counts, [n - n_corr, n_corr, n_corr], strict=True):
-            run.subset_metrics[key].append(c / d if d else None)
+        record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
     return float(loss_sum) / n, int(correct) / n
 
 

@@ -56,11 +56,6 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
-def compiled(model: torch.nn.Module) -> Any:
-    """``torch.compile`` once per process and model (the compiled module is reused)."""
-    return torch.compile(model)
-
-
 def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any) -> dict[str, Any]:
     """FLOPs of one training step (forward + backward of ``train_batch``) and of one eval
     example, counted by ``torch.utils.flop_counter`` on a copy of the model (no state or RNG
@@ -129,6 +124,26 @@ class Stepper:
         if closed != self.logger.count:
             raise RuntimeError(f"controller snapshots ({self.logger.count}) out of step with "
                                f"closed episodes ({closed})")
+
+
+SUBSET_KEYS = ("train_clean_accuracy", "train_corrupted_accuracy_vs_noisy_labels",
+               "train_corrupted_accuracy_vs_clean_labels")  # epoch_subset_train_accuracies, in count order
+
+
+def subset_hits(hit: torch.Tensor, pred: torch.Tensor, clean: torch.Tensor,
+                corrupted: torch.Tensor) -> torch.Tensor:
+    """One batch's hits in ``SUBSET_KEYS`` order (stays on the device): clean examples, corrupted
+    examples against their noisy labels, corrupted examples against their clean labels."""
+    return torch.stack([(hit & ~corrupted).sum(), (hit & corrupted).sum(),
+                        ((pred == clean) & corrupted).sum()])
+
+
+def record_subset_epoch(metrics: dict[str, list], hits: torch.Tensor, n: int,
+                        corrupted: torch.Tensor) -> None:
+    """Append one epoch's subset accuracies (``hits`` summed over a pass of ``n`` examples)."""
+    n_corr = int(corrupted.sum())
+    for key, c, d in zip(SUBSET_KEYS, hits.tolist(), [n - n_corr, n_corr, n_corr], strict=True):
+        metrics[key].append(c / d if d else None)
 
 
 class EpochTimer:

@@ -66,22 +66,23 @@ from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_
 from lib.results import FlopAccumulator, distilbert_eval_flops, distilbert_train_flops  # noqa: E402
 from lib.train import checkpoint  # noqa: E402
 from lib.train.common import (  # noqa: E402
+    SUBSET_KEYS,
     EpochTimer,
     Stepper,
     aees_engine,
     autocast,
     episode_summary,
-    resolve_device,
     measure_step_flops,
+    record_subset_epoch,
+    resolve_device,
     save_result,
     set_seed,
+    subset_hits,
 )
 
 MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
 STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in model
 STANDIN_SEED = 0  # the stand-ins are fixed data sets / one fixed model, like the real ones
-SUBSET_KEYS = ("train_clean_accuracy", "train_corrupted_accuracy_vs_noisy_labels",
-               "train_corrupted_accuracy_vs_clean_labels")
 
 TextConfig = Sst2Config | AgNewsConfig
 
@@ -282,7 +283,8 @@ def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
     correct = torch.zeros((), dtype=torch.long, device=dev)
     subset = torch.zeros(3, dtype=torch.long, device=dev)
     n = tokens = 0
-    t0 = time.perf_counter()
+    timer = EpochTimer(dev)
+    timer.start()
     for batch in run.train_loader:
         idx = batch.pop("example_index", None)
         tokens += int(batch["attention_mask"].sum())  # a CPU tensor: no device sync
@@ -304,17 +306,11 @@ def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
             correct += hit.sum()
             if run.corrupted is not None:
                 idx = idx.to(dev, non_blocking=True)
-                corr = run.corrupted[idx]
-                subset += torch.stack([(hit & ~corr).sum(), (hit & corr).sum(),
-                                       ((pred == run.clean_labels[idx]) & corr).sum()])
+                subset += subset_hits(hit, pred, run.clean_labels[idx], run.corrupted[idx])
         n += size
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    seconds = time.perf_counter() - t0
+    seconds = timer.stop()
     if run.corrupted is not None:
-        n_corr = int(run.corrupted.sum())
-        for key, c, d in zip(SUBSET_KEYS, subset.tolist(), [n - n_corr, n_corr, n_corr], strict=True):
-            run.subset_metrics[key].append(c / d if d else None)
+        record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
     return float(loss_sum) / n, int(correct) / n, tokens, seconds
 
 
