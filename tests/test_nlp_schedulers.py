@@ -6,21 +6,15 @@ import math
 import pytest
 import torch
 
+from lr_trace import lr_trace
+
 from lib.control import build_step_scheduler, nlp_warmup_steps, step_factor
 
 
 def factors(name, steps, span=None, warmup_steps=0):
     """The LR in effect for each optimizer step k = 0..steps-1 (base LR 1)."""
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.AdamW([p], lr=1.0)
-    sched = build_step_scheduler(opt, name, span or steps, warmup_steps)
-    out = []
-    for _ in range(steps):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        if sched is not None:
-            sched.step()
-    return out
+    return lr_trace(torch.optim.AdamW, lambda opt: build_step_scheduler(opt, name, span or steps, warmup_steps),
+                    steps)
 
 
 S = 40  # span = total steps

@@ -5,20 +5,14 @@ import math
 import pytest
 import torch
 
+from lr_trace import lr_trace
+
 from lib.control import build_epoch_scheduler, epoch_factor
 
 
 def factors(name, epochs, span=None, warmup=0):
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=1.0)
-    sched = build_epoch_scheduler(opt, name, span or epochs, warmup)
-    out = []
-    for _ in range(epochs):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        if sched is not None:
-            sched.step()
-    return out
+    """The LR in effect for each epoch (base LR 1)."""
+    return lr_trace(torch.optim.SGD, lambda opt: build_epoch_scheduler(opt, name, span or epochs, warmup), epochs)
 
 
 def test_none_is_constant():
