@@ -21,6 +21,7 @@ import torch
 
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
+from lib.train.common import RunState
 
 FORMAT = 1
 # Fields that change only the cost of a run, not its results: a resume may change them.
@@ -36,7 +37,7 @@ def _identity(cfg: Any) -> dict[str, Any]:
     return {k: v for k, v in as_dict(cfg).items() if k not in ENGINE_FIELDS}
 
 
-def save(run: Any, path: Path) -> None:
+def save(run: RunState, path: Path) -> None:
     """Write the run's state atomically (temporary file in the same folder, then rename)."""
     state = {
         "format": FORMAT,
@@ -72,7 +73,7 @@ def save(run: Any, path: Path) -> None:
         raise
 
 
-def load(run: Any, path: Path) -> None:
+def load(run: RunState, path: Path) -> None:
     """Restore a run built with the same configuration (phases 1-4 done) from ``path``."""
     state = torch.load(path, map_location=run.device, weights_only=False)
     if state.get("format") != FORMAT:
@@ -105,7 +106,7 @@ def load(run: Any, path: Path) -> None:
     run.wall_start = time.perf_counter() - state["elapsed"]
 
 
-def resume_if_any(run: Any) -> None:
+def resume_if_any(run: RunState) -> None:
     """At the start of ``fit``: continue from the run's checkpoint when there is one."""
     path = checkpoint_path(run.output)
     if run.cfg.checkpoint_every and path.exists():
@@ -113,7 +114,7 @@ def resume_if_any(run: Any) -> None:
         print(f"resumed from {path.name} after epoch {run.epoch}")
 
 
-def after_epoch(run: Any) -> None:
+def after_epoch(run: RunState) -> None:
     """At the end of each epoch (``run.epoch`` already counts it): checkpoint when due."""
     every = run.cfg.checkpoint_every
     if every and run.epoch % every == 0 and run.epoch < run.cfg.epochs:

@@ -32,11 +32,12 @@ from lib.control import (
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
-from lib.results import FlopAccumulator, resnet18_eval_flops, resnet18_train_flops
+from lib.results import resnet18_eval_flops, resnet18_train_flops
 from lib.train import checkpoint
 from lib.train.common import (
     SUBSET_KEYS,
     EpochTimer,
+    RunState,
     Stepper,
     aees_engine,
     autocast,
@@ -55,7 +56,7 @@ STANDIN_SEED = 0  # the stand-in data set is one fixed data set, like the real o
 
 
 @dataclass
-class CifarRun:
+class CifarRun(RunState):
     cfg: CifarConfig
     device: torch.device
     data: Any = None
@@ -63,26 +64,10 @@ class CifarRun:
     targets: torch.Tensor | None = None  # training targets (possibly noisy) on the device
     test_targets: torch.Tensor | None = None
     clean_targets: torch.Tensor | None = None
-    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
-    model: torch.nn.Module | None = None
-    optimizer: torch.optim.Optimizer | None = None
-    aees: Any = None
-    scheduler: Any = None
-    logger: ControllerLogger | None = None
-    stepper: Stepper | None = None
-    data_generator: torch.Generator | None = None
-    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
-    metrics: dict[str, list] = field(default_factory=lambda: {
-        "train_losses": [], "train_accuracies": [], "val_accuracies": [],
-        "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": []})
-    subset_metrics: dict[str, list] = field(default_factory=dict)
-    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None})
-    output: Path | None = None
+    # the peak epoch's weights too, for the peak-checkpoint diagnostics
+    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None},
+                                 kw_only=True)
     forward: Any = None  # the model, or its torch.compile'd version
-    measured_flops: dict[str, Any] | None = None
-    epoch: int = 0
-    episodes_reported: int = 0
-    wall_start: float | None = None
 
 
 def start(cfg: CifarConfig) -> CifarRun:

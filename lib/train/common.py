@@ -6,6 +6,7 @@ import contextlib
 import copy
 import random
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import torch
 
 from lib import ROOT
 from lib.control import ControllerLogger
+from lib.results import FlopAccumulator
 
 
 def set_seed(seed: int) -> None:
@@ -80,6 +82,36 @@ def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any) -
         "method": "torch.utils.flop_counter: forward + backward of one full batch (optimizer "
                   "update and elementwise ops not counted); FLOPs = 2 x multiply-accumulates",
     }
+
+
+def epoch_metrics() -> dict[str, list]:
+    """The per-epoch series every task records (protocol 7.2)."""
+    return {"train_losses": [], "train_accuracies": [], "val_accuracies": [],
+            "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": []}
+
+
+@dataclass(kw_only=True)
+class RunState:
+    """What every task's run carries and :mod:`lib.train.checkpoint` / :func:`thesis_result`
+    save, restore and read; ``CifarRun`` and ``TextRun`` add their task's own state."""
+
+    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
+    model: torch.nn.Module | None = None
+    optimizer: torch.optim.Optimizer | None = None
+    aees: Any = None
+    scheduler: Any = None
+    logger: ControllerLogger | None = None
+    stepper: Stepper | None = None
+    data_generator: torch.Generator | None = None  # data order (and augmentation), seeded from the run seed
+    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
+    metrics: dict[str, list] = field(default_factory=epoch_metrics)
+    subset_metrics: dict[str, list] = field(default_factory=dict)
+    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None})
+    epoch: int = 0
+    episodes_reported: int = 0
+    wall_start: float | None = None
+    measured_flops: dict[str, Any] | None = None
+    output: Path | None = None
 
 
 class Stepper:
@@ -181,7 +213,7 @@ def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
     return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
 
 
-def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str,
+def thesis_result(run: RunState, *, method_name: str, task_name: str, model_name: str,
                   dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
                   **extra: Any) -> dict[str, Any]:
     """The top-level RunResult keys of protocol 7.2 (``runtime_metrics`` and the wall clock are
@@ -222,7 +254,7 @@ def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str
     }
 
 
-def save_result(run: Any, result: dict[str, Any], path: Path) -> dict[str, Any]:
+def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, Any]:
     """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
     from lib.results import save_run_result
     from lib.train import checkpoint

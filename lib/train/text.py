@@ -63,15 +63,17 @@ from lib.control import (  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
-from lib.results import FlopAccumulator, distilbert_eval_flops, distilbert_train_flops  # noqa: E402
+from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
 from lib.train import checkpoint  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
     EpochTimer,
+    RunState,
     Stepper,
     aees_engine,
     autocast,
     episode_summary,
+    epoch_metrics,
     measure_step_flops,
     record_subset_epoch,
     resolve_device,
@@ -88,7 +90,7 @@ TextConfig = Sst2Config | AgNewsConfig
 
 
 @dataclass
-class TextRun:
+class TextRun(RunState):
     cfg: TextConfig
     device: torch.device
     stopped: bool = False  # pretokenize_only: data prepared, nothing else runs
@@ -97,28 +99,10 @@ class TextRun:
     train_loader: Any = None
     val_loader: Any = None
     clean_labels: torch.Tensor | None = None  # AG News noisy runs: original train labels on the device
-    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
-    model: torch.nn.Module | None = None
-    optimizer: torch.optim.Optimizer | None = None
-    aees: Any = None
-    scheduler: Any = None
     schedule: dict[str, int] = field(default_factory=dict)  # total_steps, span, warmup steps
-    logger: ControllerLogger | None = None
-    stepper: Stepper | None = None
-    data_generator: torch.Generator | None = None
-    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
-    metrics: dict[str, list] = field(default_factory=lambda: {
-        "train_losses": [], "train_accuracies": [], "val_accuracies": [],
-        "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": [],
-        "epoch_train_tokens": [], "epoch_train_tokens_per_second": []})
-    subset_metrics: dict[str, list] = field(default_factory=dict)
-    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None})
-    epoch: int = 0
-    episodes_reported: int = 0
-    wall_start: float | None = None
-    measured_flops: dict[str, Any] | None = None
+    metrics: dict[str, list] = field(kw_only=True, default_factory=lambda: {
+        **epoch_metrics(), "epoch_train_tokens": [], "epoch_train_tokens_per_second": []})
     padded_tokens: dict[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0})
-    output: Path | None = None
 
 
 def repo_path(value: str, default: Path) -> Path:
