@@ -24,6 +24,12 @@ from typing import Any
 from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 
 
+# The schedule-free peers (issue 15, beyond the thesis; lib.control.peers builds them).
+PEERS = ("ScheduleFreeAdamW", "Prodigy")
+TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
+PRODIGY_DEFAULT_LR = 1.0  # prodigyopt README: "We recommend using lr=1. (default) for all networks"
+
+
 class ConfigError(ValueError):
     """A run parameter is unknown, of the wrong type, or outside its allowed values."""
 
@@ -62,7 +68,8 @@ class CifarConfig:
     batch_size: int = _f(128, "batch size, > 0")
     lr: float = _f(1e-3, "base learning rate, > 0 (thesis: AdamW 1e-3, SGD 0.1)")
     weight_decay: float = _f(1e-4, "weight decay, ≥ 0")
-    optimizer: str = _f("AdamW", "AdamW | SGD", ("AdamW", "SGD"))
+    optimizer: str = _f("AdamW", "AdamW | SGD | ScheduleFreeAdamW | Prodigy (the last two: peers beyond the "
+                        "thesis, lib.control.peers; Prodigy's lr defaults to 1.0)", ("AdamW", "SGD", *PEERS))
     momentum: float = _f(0.9, "SGD momentum, ≥ 0 (recorded for AdamW too)")
     lr_scheduler: str = _f("none", "epoch-level schedule: none | cosine | linear | warmup_linear",
                            ("none", "cosine", "linear", "warmup_linear"))
@@ -105,8 +112,11 @@ class CifarConfig:
 class _TextFlags:
     """The thesis flags shared by SST-2 and AG News (protocol 2.1; AG News adds the noise flags)."""
 
-    method: str = _f("AdamW", "AdamW (baseline) | AdaptiveScheduler (AEES) | RandomScheduler",
-                     ("AdamW", "AdaptiveScheduler", "RandomScheduler"))
+    method: str = _f("AdamW", "AdamW (baseline) | AdaptiveScheduler (AEES) | RandomScheduler | "
+                     "ScheduleFreeAdamW / Prodigy (baselines with a peer optimizer, beyond the thesis)",
+                     ("AdamW", "AdaptiveScheduler", "RandomScheduler", *PEERS))
+    optimizer: str = _f("AdamW", "base optimizer that method drives: AdamW | ScheduleFreeAdamW | Prodigy; a "
+                        "baseline method names it itself (beyond the thesis, lib.control.peers)", ("AdamW", *PEERS))
     epochs: int = _f(3, "training epochs, > 0 (thesis runs: 5)")
     batch_size: int = _f(16, "batch size, > 0")
     lr: float = _f(5e-5, "base learning rate of AdamW, > 0")
@@ -320,6 +330,9 @@ def validate(cfg: Any) -> None:
     _require(cfg.reward_epsilon > 0, "reward_epsilon", "> 0", cfg.reward_epsilon)
     _require(cfg.reward_clip_min <= cfg.reward_clip_max, "reward_clip_min",
              f"<= reward_clip_max ({cfg.reward_clip_max})", cfg.reward_clip_min)
+    if cfg.optimizer == "ScheduleFreeAdamW" and cfg.lr_scheduler != "none":
+        raise ConfigError(f"lr_scheduler: must be none with optimizer ScheduleFreeAdamW (it replaces the "
+                          f"schedule; its warmup is built in), got {cfg.lr_scheduler!r}")
     if isinstance(cfg, CifarConfig):
         _validate_cifar(cfg)
     else:
@@ -371,6 +384,15 @@ def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> An
         raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for task {task}{why}; "
                           f"allowed: {', '.join(fields)}")
     values = {**PROFILES[profile].get(task, {}), **given}
+    if task != "cifar100" and values.get("method", "AdamW") in TEXT_OPTIMIZER_METHODS:
+        method = values.get("method", "AdamW")
+        if "optimizer" in given and given["optimizer"] != method:
+            raise ConfigError(f"optimizer: method {method!r} is a baseline of its own optimizer, got optimizer "
+                              f"{given['optimizer']!r}; leave optimizer out, or use method AdaptiveScheduler / "
+                              "RandomScheduler to drive it")
+        values["optimizer"] = method
+    if values.get("optimizer") == "Prodigy" and "lr" not in given:
+        values["lr"] = PRODIGY_DEFAULT_LR
     kwargs = {name: _coerce(name, hints[name], value) for name, value in values.items()}
     cfg = cls(**kwargs)
     validate(cfg)

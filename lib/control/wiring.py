@@ -17,19 +17,27 @@ import torch
 from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
+from lib.control.peers import PEER_OPTIMIZERS, build_peer
+
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
 RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
                "computed and logged but ignored by the controllers.")
 
 
 def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
-                    momentum: float = 0.9) -> torch.optim.Optimizer:
-    """AdamW (betas 0.9/0.999, eps 1e-8) or SGD (dampening 0, no Nesterov), as in the thesis."""
+                    momentum: float = 0.9, total_steps: int | None = None) -> torch.optim.Optimizer:
+    """AdamW (betas 0.9/0.999, eps 1e-8) or SGD (dampening 0, no Nesterov), as in the thesis;
+    the peers ScheduleFreeAdamW / Prodigy (:mod:`lib.control.peers`; Schedule-Free's warmup
+    needs the run's ``total_steps``)."""
+    if name in PEER_OPTIMIZERS:
+        if total_steps is None:
+            raise ValueError(f"optimizer {name}: build_optimizer needs total_steps (the run's optimizer steps)")
+        return build_peer(params, name, lr, weight_decay, total_steps)
     if name == "AdamW":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "SGD":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    raise ValueError(f"optimizer: must be AdamW or SGD; got {name!r}")
+    raise ValueError(f"optimizer: must be AdamW, SGD, {', '.join(PEER_OPTIMIZERS)}; got {name!r}")
 
 
 def build_aees(optimizer: torch.optim.Optimizer, mode: str, cfg: Any, *,

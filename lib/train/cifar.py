@@ -28,7 +28,9 @@ from lib.control import (
     build_aees,
     build_epoch_scheduler,
     build_optimizer,
+    evaluation_weights,
 )
+from lib.control.peers import BN_RECOMPUTE_BATCHES
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
@@ -120,8 +122,9 @@ def build_model(run: CifarRun) -> None:
 def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     """Phase 4: optimizer, AEES (adaptive/random), the epoch-level scheduler; starts the clock."""
     cfg = run.cfg
-    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr,
-                                    cfg.weight_decay, cfg.momentum)
+    steps_per_epoch = -(-len(run.targets) // cfg.batch_size)  # train_batches keeps the last batch
+    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
+                                    cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
     run.aees = build_aees(run.optimizer, cfg.control_mode, cfg, **aees_engine(cfg), **aees_options)
     if run.aees is not None:
         run.logger = ControllerLogger(
@@ -182,6 +185,19 @@ def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torc
     return torch.cat(preds)
 
 
+def bn_batches(run: CifarRun) -> Any:
+    """Schedule-Free's BatchNorm recompute input (lib.control.peers): the first
+    ``BN_RECOMPUTE_BATCHES`` training batches in stored order, without augmentation (no RNG of
+    the run is drawn), counted as evaluation FLOPs."""
+    def batches() -> Any:
+        n = min(len(run.targets), BN_RECOMPUTE_BATCHES * run.cfg.batch_size)
+        for x, _, _ in eval_batches(run.data.train_images[:n], run.targets[:n],
+                                    batch_size=run.cfg.batch_size, device=run.device):
+            run.flops.add_eval_batch(resnet18_eval_flops(len(x)))
+            yield x.contiguous(memory_format=torch.channels_last) if run.cfg.channels_last else x
+    return batches
+
+
 def _evaluate(run: CifarRun) -> float:
     pred = _predict(run, run.data.test_images, run.test_targets)
     for start in range(0, len(pred), run.cfg.batch_size):
@@ -198,7 +214,11 @@ def fit(run: CifarRun) -> None:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
         loss, acc = train_epoch(run)
-        val = _evaluate(run)
+        with evaluation_weights(run.optimizer, run.model, bn_batches(run)):  # Schedule-Free: x, BN redone
+            val = _evaluate(run)
+            if val > run.best["val"]:
+                run.best = {"val": val, "epoch": run.epoch + 1,
+                            "state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
         seconds = timer.stop()
         m = run.metrics
         m["train_losses"].append(loss)
@@ -207,9 +227,6 @@ def fit(run: CifarRun) -> None:
         m["epoch_wall_clock_seconds"].append(seconds)
         m["epoch_tflops"].append(run.flops.finish_epoch())
         m["epoch_lrs"].append(base_lr)
-        if val > run.best["val"]:
-            run.best = {"val": val, "epoch": run.epoch + 1,
-                        "state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
         episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
         print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
               f"val acc {val:.4f}  lr {base_lr:.2e}  {seconds:.1f}s{episodes}", flush=True)
@@ -245,7 +262,8 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
 
     diagnostics = None
     if run.noise is not None:
-        final = _subset_accuracies(run, run.metrics["val_accuracies"][-1])
+        with evaluation_weights(run.optimizer, run.model, bn_batches(run)):  # the weights evaluated
+            final = _subset_accuracies(run, run.metrics["val_accuracies"][-1])
         run.model.load_state_dict(run.best["state"])
         peak = _subset_accuracies(run, run.best["val"])
         peak.pop("final_val_accuracy")

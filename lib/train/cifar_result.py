@@ -14,7 +14,8 @@ from typing import Any
 
 from lib import ROOT
 from lib.config import as_dict
-from lib.control import METHOD_NAMES, candidate_blocks
+from lib.control import METHOD_NAMES, PEER_OPTIMIZERS, candidate_blocks
+from lib.control.peers import peer_settings
 from lib.results import resnet18_eval_flops
 from lib.train.common import thesis_result
 
@@ -55,6 +56,8 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "profile": cfg.profile,
         "explicit_parameters": list(cfg.explicit),
     })
+    if cfg.optimizer in PEER_OPTIMIZERS:  # beyond the thesis: the peer's settings (lib.control.peers)
+        block["peer_optimizer"] = peer_settings(run.optimizer)
     if cfg.data_standin:
         block["data_standin_info"] = run.data.standin
     if run.aees is not None:

@@ -58,6 +58,7 @@ from lib.control import (  # noqa: E402
     build_aees,
     build_optimizer,
     build_step_scheduler,
+    evaluation_weights,
     nlp_warmup_steps,
 )
 from lib.data.standin_model import write_standin_model  # noqa: E402
@@ -82,7 +83,8 @@ from lib.train.common import (  # noqa: E402
     subset_hits,
 )
 
-MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
+MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random",
+         "ScheduleFreeAdamW": "baseline", "Prodigy": "baseline"}  # the last two: peers (lib.control.peers)
 STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in model
 STANDIN_SEED = 0  # the stand-ins are fixed data sets / one fixed model, like the real ones
 
@@ -227,14 +229,15 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
         return
     cfg = run.cfg
     mode = MODES[cfg.method]
-    run.optimizer = build_optimizer(run.model.parameters(), "AdamW", cfg.lr, cfg.weight_decay)
+    total = len(run.train_loader) * cfg.epochs
+    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
+                                    total_steps=total)
     run.aees = build_aees(run.optimizer, mode, cfg, **aees_engine(cfg), **aees_options)
     if run.aees is not None:
         run.logger = ControllerLogger(
             run.aees, structured_control_mode=cfg.structured_control_mode,
             context_mode=cfg.context_mode, control_mode=mode,
             lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
-    total = len(run.train_loader) * cfg.epochs
     span = cfg.scheduler_t_max or total
     warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
         if cfg.lr_scheduler == "warmup_linear" else 0
@@ -242,7 +245,7 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     run.scheduler = build_step_scheduler(run.optimizer, cfg.lr_scheduler, span, warmup)
     run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
     run.measured_flops = _measure_flops(run)
-    print(f"optimization: {cfg.method} (AdamW lr {cfg.lr:g}, wd {cfg.weight_decay:g}), "
+    print(f"optimization: {cfg.method} ({cfg.optimizer} lr {cfg.lr:g}, wd {cfg.weight_decay:g}), "
           f"schedule {cfg.lr_scheduler} over {span} steps ({total} planned"
           f"{f', {warmup} warmup' if warmup else ''}), episode length {cfg.episode_length}")
     run.wall_start = time.perf_counter()
@@ -329,7 +332,8 @@ def fit(run: TextRun) -> None:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
         loss, acc, tokens, train_seconds = train_epoch(run)
-        val = _evaluate(run)
+        with evaluation_weights(run.optimizer, run.model):  # Schedule-Free: the averaged weights x
+            val = _evaluate(run)
         seconds = timer.stop()
         for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
                            ("epoch_wall_clock_seconds", seconds), ("epoch_tflops", run.flops.finish_epoch()),

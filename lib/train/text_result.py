@@ -1,7 +1,8 @@
 """The SST-2 / AG News RunResult (protocol 7): thesis keys, plus project keys under new names.
 
 The NLP ``config`` block holds every thesis field of protocol 7.3 except ``hf_token`` (a token is
-never recorded) and no ``control_mode`` / ``control_regime`` / ``optimizer`` keys. Additions
+never recorded) and no ``control_mode`` / ``control_regime`` keys, nor ``optimizer`` unless it is a peer
+(``ScheduleFreeAdamW`` / ``Prodigy``, beyond the thesis, with its settings in ``peer_optimizer``). Additions
 beyond the thesis: ``config.profile``, ``config.explicit_parameters``, the project fields
 (``data_standin``, stand-in sizes, ``group_by_length``), ``config.scheduler_warmup_steps``,
 ``config.data_cache`` (tokenized-cache keys and paths), ``config.diagnostics.label_noise``
@@ -18,6 +19,7 @@ from typing import Any
 from lib import ROOT
 from lib.config import as_dict
 from lib.control import candidate_blocks
+from lib.control.peers import peer_settings
 from lib.train.common import thesis_result
 from lib.train.text import STANDIN_MODEL
 
@@ -76,6 +78,10 @@ def config_block(run: Any) -> dict[str, Any]:
         "explicit_parameters": list(cfg.explicit),
         "data_cache": run.data.cache_info,
     })
+    if cfg.optimizer == "AdamW":
+        block.pop("optimizer")  # the thesis NLP config has no optimizer key (protocol 7.3)
+    else:
+        block["peer_optimizer"] = peer_settings(run.optimizer)
     if run.aees is not None:
         block.update(candidate_blocks(cfg.lr_candidates, cfg.noise_candidates))
     if run.data.label_noise is not None:
