@@ -29,6 +29,7 @@ _KIND_BY_METHOD = {
     "frequencymatchedopenloop": "frequency-matched", "frequency-matched": "frequency-matched",
     "fixedmode": "fixed",
     "baseline": "baseline", "adamw": "baseline", "sgd": "baseline",
+    "schedulefreeadamw": "baseline", "prodigy": "baseline",  # NLP peer baselines (issue 15)
 }
 # pulseopt 0.1.x episode-log context keys (protocol 7.4).
 OLD_CONTEXT_KEYS = ("context_bucket_ids", "context_bucket_names", "context_phases", "context_trends")

@@ -16,7 +16,11 @@ SCHEDULER_SHORT = {"cosine": "Cosine", "linear": "Linear", "warmup_linear": "WL"
 # Spelled-out form used by the NLP summary CSVs (make_nlp_latex_tables).
 SCHEDULER_LONG = {"cosine": "cosine", "linear": "linear", "warmup_linear": "warmup-linear"}
 
-OPTIMIZER_NAMES = {"adamw": "AdamW", "sgd": "SGD", "sgdm": "SGD", "sgd+m": "SGD"}
+OPTIMIZER_NAMES = {"adamw": "AdamW", "sgd": "SGD", "sgdm": "SGD", "sgd+m": "SGD",
+                   "schedulefreeadamw": "ScheduleFreeAdamW", "prodigy": "Prodigy"}
+# The schedule-free peers (issue 15, beyond the thesis): one label in every task and setting,
+# "<peer>" alone and "<peer> + AEES" under AEES, so that no thesis row ever matches them.
+PEER_LABELS = {"ScheduleFreeAdamW": "Schedule-Free", "Prodigy": "Prodigy"}
 # "SGD" in the CIFAR tables, "SGD+M" in the paired-stats table and figures.
 OPTIMIZER_FIGURE_LABELS = {"AdamW": "AdamW", "SGD": "SGD+M"}
 
@@ -96,6 +100,9 @@ def method_label(*, task: str | None, setting: str, optimizer: str, kind: str, c
     ``Random σ + WL``) and noisy CIFAR prepends it (``Cosine + AEES``).
     """
     sched = None if scheduler in ("", "none") else SCHEDULER_SHORT.get(scheduler, scheduler)
+    if optimizer in PEER_LABELS:
+        peer = PEER_LABELS[optimizer] if kind == "baseline" else f"{PEER_LABELS[optimizer]} + {core}"
+        return peer if sched is None else f"{peer} + {sched}"
     noisy_cifar = is_cifar(task) and setting != "clean"
     if kind == "baseline":
         if noisy_cifar:

@@ -94,7 +94,7 @@ class Cell:
     def managed(self) -> bool:
         """Episode-managed (AEES, random, fixed): has episodes, so an episode length."""
         mode = self.params.get("control_mode", self.params.get("method", "baseline"))
-        return mode not in ("baseline", "AdamW")
+        return mode not in ("baseline", "AdamW", "ScheduleFreeAdamW", "Prodigy")  # NLP baselines name their optimizer
 
     def parameters(self, profile: str) -> dict[str, Any]:
         """The explicit notebook parameters of this cell under ``profile`` (no seed/output)."""

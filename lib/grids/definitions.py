@@ -16,6 +16,9 @@ Grids (``GRIDS``; ``make runs GRID=<name>``), with their thesis run counts:
   AEES-Dual without scheduler (T23): 3 × 5 = 15.
 * ``ablation-cifar-noise``: sym20 AEES, trend, 100 epochs, σ {0} vs {0, 0.0025, 0.005}
   (T24, F8): 2 × 5 = 10.
+* ``peers`` (beyond the thesis, issue 15): Schedule-Free AdamW and Prodigy, each alone and under
+  the task's thesis AEES, on clean CIFAR, sym40 CIFAR (AdamW family), SST-2 and noisy AG News:
+  16 cells × 5 seeds = 80; the AdamW, scheduled AdamW and AEES runs beside them are aliases.
 * ``compute-overhead``: {CIFAR AdamW, CIFAR SGD, SST-2, AG News} × {baseline, AEES-LR,
   AEES-Noise, AEES-Dual} × {none, cosine (CIFAR) / WL (NLP)}, clean, CIFAR 20 epochs, NLP 3,
   seed 0 × 3 timing repeats (T13, T14): 32 × 3 = 96.
@@ -48,6 +51,10 @@ Ambiguities of the sources and how they are resolved here:
 8. The peak-checkpoint re-runs and the attribution controls (11.3, 10) are not grids here:
    the CIFAR runs record the peak-epoch diagnostics themselves, and the open-loop modes
    are not part of this compendium's control modes.
+
+Peers: mini seed 0 only (16 runs; ~31 min one at a time on 2 quiet cores at the rates of the mini
+archive: 8 CIFAR runs × ~170 s, 4 SST-2 × ~55 s, 4 AG News × ~75 s), so the mini paired
+statistics against AEES have n = 1 (difference only, CI and p undefined).
 
 Seeds: thesis 0-4; mini 0-1 for the main grids except noisy CIFAR, 0 for noisy CIFAR and the
 ablations (their baselines are the main grids' runs). Noisy CIFAR is the mini archive's
@@ -301,6 +308,57 @@ def _compute_overhead() -> Grid:
                 tuple(cells), seeds={"*": (0,)}, fixed_seeds=True, repeats={"thesis": 3, "*": 1})
 
 
+# --- Peers: schedule-free optimizers beside AEES (issue 15, beyond the thesis; X3, X4) ---
+PEERS = (("sfadamw", "ScheduleFreeAdamW", "Schedule-Free", {}),  # LR: the task's AdamW LR (lib.control.peers)
+         ("prodigy", "Prodigy", "Prodigy", {"lr": 1.0}))
+PEER_TABLES = ("X3", "X4")
+PEER_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
+# (task, setting, cell prefix, extra parameters, AEES parameters, the thesis rows it is set beside:
+#  (alias name, grid, cell, label)). The AEES of each task is that task's main thesis AEES.
+_PEER_TASKS = (
+    ("cifar100", "clean", "peers_cifar_clean", {}, AEES,
+     (("adamw", "cifar-clean", "cifar_clean_adamw_none", "AdamW"),
+      ("adamw_cosine", "cifar-clean", "cifar_clean_adamw_cosine", "AdamW + Cosine"),
+      ("aees", "cifar-clean", "cifar_clean_aees_none", "AEES"))),
+    ("cifar100", "sym40", "peers_cifar100_sym40", CIFAR_NOISE["sym40"], AEES,
+     (("adamw", "cifar-noisy", "cifar100_sym40_adamw_baseline", "Baseline"),
+      ("adamw_cosine", "cifar-noisy", "cifar100_sym40_adamw_cosine", "Cosine"),
+      ("aees", "cifar-noisy", "cifar100_sym40_adamw_aees", "AEES"))),
+    ("sst2", "clean", "peers_sst2", {}, nlp_aees(SST2_GRID, context_mode="trend"),
+     (("adamw", "sst2", "sst2_adamw_none", "AdamW"),
+      ("adamw_wl", "sst2", "sst2_adamw_warmup_linear", "AdamW + WL"),
+      ("aees", "sst2", "sst2_aees_none", "AEES"))),
+    ("agnews", "noise20", "peers_agnews_noise20", AGNEWS_NOISE, nlp_aees(COARSE_GRID),
+     (("adamw", "agnews-noisy", "agnews_noise20_adamw_none", "AdamW"),
+      ("adamw_wl", "agnews-noisy", "agnews_noise20_adamw_warmup_linear", "AdamW + WL"),
+      ("aees", "agnews-noisy", "agnews_noise20_aees_none", "AEES"))),
+)
+
+
+def _peers() -> Grid:
+    """Schedule-Free AdamW and Prodigy, each alone and under the task's thesis AEES, on clean and
+    sym40 CIFAR (AdamW family), SST-2 and noisy AG News; the thesis' AdamW, scheduled AdamW (Cosine
+    on CIFAR; WL, the NLP thesis schedule, on the NLP tasks) and AEES runs are aliases."""
+    cells, aliases = [], []
+    for task, setting, prefix, extra, aees, refs in _PEER_TASKS:
+        for token, opt, label, opt_params in PEERS:
+            cifar = task == "cifar100"
+            alone = {**BASELINE, "optimizer": opt} if cifar else {"method": opt}
+            driven = {**aees, "optimizer": opt}
+            if cifar:
+                opt_params = {"lr": ADAMW["lr"], **opt_params}
+            expect = {} if cifar else {"context": aees.get("context_mode", "none")}
+            cells.append(Cell(f"{prefix}_{token}", task, {**alone, **opt_params, **extra}, label, setting, opt,
+                              tables=PEER_TABLES))
+            cells.append(Cell(f"{prefix}_{token}_aees", task, {**driven, **opt_params, **extra}, f"{label} + AEES",
+                              setting, opt, expect=expect, tables=PEER_TABLES))
+        for token, grid, cell, label in refs:
+            aliases.append(Alias(f"{prefix}_{token}", grid, cell, label, setting, "AdamW",
+                                 note=f"the thesis {label} run of grid {grid}", tables=PEER_TABLES))
+    return Grid("peers", "Peers beyond the thesis: Schedule-Free AdamW and Prodigy, alone and under AEES",
+                tuple(cells), tuple(aliases), seeds=PEER_SEEDS)
+
+
 GRIDS: dict[str, Grid] = {g.name: g for g in (
     _cifar_clean(), _cifar_noisy(), _sst2(), _agnews_clean(), _agnews_noisy(),
-    _ablation_penalty(), _ablation_trend(), _ablation_cifar_noise(), _compute_overhead())}
+    _ablation_penalty(), _ablation_trend(), _ablation_cifar_noise(), _compute_overhead(), _peers())}
