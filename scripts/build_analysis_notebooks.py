@@ -52,6 +52,13 @@ CHAPTERS = {
     "checkpoints": ("Peak-checkpoint diagnostics", "Training-subset accuracies of noisy CIFAR-100 runs at each "
                     "seed's peak epoch: how much of the corrupted subset a model has memorised (vs noisy labels) "
                     "and how much it still gets right (vs clean labels)."),
+    "peers": ("Beyond the thesis: AEES and the schedule-free optimizers", "Does a per-episode LR bandit beat "
+              "optimizers that remove the schedule altogether? Schedule-Free AdamW (`schedulefree`) and Prodigy "
+              "(`prodigyopt`), each alone and under the task's thesis AEES (grid `peers`), beside the thesis' "
+              "AdamW, scheduled AdamW (Cosine on CIFAR-100, WL on the NLP tasks) and AEES runs, on clean and sym40 "
+              "CIFAR-100, SST-2 and noisy AG News. Settings as their authors recommend (`lib/control/peers.py`); "
+              "\"Δ Best vs AEES\" is the seed-paired difference in best accuracy with its percentile-bootstrap "
+              "95 % CI and the paired t-test p of protocol 12 (exploratory)."),
 }
 COVERAGE_NOTE = (
     "### Joint (LR, σ) coverage of AEES-Dual\n\n"

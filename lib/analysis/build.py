@@ -1,7 +1,7 @@
 """Shared machinery of the artifact builders: the archive wrapper, the run picker, the registry.
 
 Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis controller
-artifacts (X1, X2), is one registered builder ``fn(runs) -> Built``. ``Runs`` wraps the
+artifacts (X1, X2; X3, X4 peers), is one registered builder ``fn(runs) -> Built``. ``Runs`` wraps the
 ``load_archive`` frame: it picks the runs of a table row by content (``pick``) and
 loads full records (episode logs) on demand. ``lib.analysis.report`` renders a
 ``Built`` into files and the provenance index.
@@ -30,7 +30,7 @@ STANDIN_LABEL = "offline stand-in — not thesis numbers"
 TIMING_TAG = re.compile(r"^run\d+$")
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
 NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
-CHAPTERS = ("cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints")
+CHAPTERS = ("cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
 
 
 class Runs:

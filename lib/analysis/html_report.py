@@ -26,7 +26,7 @@ from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.report import open_archive, rel, write_text
 
 NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
-             "analysis_controller", "analysis_checkpoints", "reproduction_report")
+             "analysis_controller", "analysis_checkpoints", "analysis_peers", "reproduction_report")
 KERNEL = "aees"
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from lib import FIGURES_DIR, ROOT
 import lib.analysis.controller  # noqa: F401  (each module registers its builders)
 import lib.analysis.figures  # noqa: F401
+import lib.analysis.peers  # noqa: F401
 import lib.analysis.tables_cifar  # noqa: F401
 import lib.analysis.tables_nlp  # noqa: F401
 import lib.analysis.tables_other  # noqa: F401
