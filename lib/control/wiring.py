@@ -25,14 +25,15 @@ RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and 
 
 
 def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
-                    momentum: float = 0.9, total_steps: int | None = None) -> torch.optim.Optimizer:
+                    momentum: float = 0.9, total_steps: int | None = None,
+                    fine_tuning: bool = False) -> torch.optim.Optimizer:
     """AdamW (betas 0.9/0.999, eps 1e-8) or SGD (dampening 0, no Nesterov), as in the thesis;
     the peers ScheduleFreeAdamW / Prodigy (:mod:`lib.control.peers`; Schedule-Free's warmup
-    needs the run's ``total_steps``)."""
+    needs the run's ``total_steps``; ``fine_tuning`` picks Prodigy's d_coef for a pre-trained model)."""
     if name in PEER_OPTIMIZERS:
         if total_steps is None:
             raise ValueError(f"optimizer {name}: build_optimizer needs total_steps (the run's optimizer steps)")
-        return build_peer(params, name, lr, weight_decay, total_steps)
+        return build_peer(params, name, lr, weight_decay, total_steps, fine_tuning)
     if name == "AdamW":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "SGD":

@@ -231,7 +231,7 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     mode = MODES[cfg.method]
     total = len(run.train_loader) * cfg.epochs
     run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
-                                    total_steps=total)
+                                    total_steps=total, fine_tuning=True)
     run.aees = build_aees(run.optimizer, mode, cfg, **aees_engine(cfg), **aees_options)
     if run.aees is not None:
         run.logger = ControllerLogger(
