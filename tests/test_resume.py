@@ -16,7 +16,7 @@ from lib.train import cifar as T
 params = dict(profile="mini", epochs=5, episode_length=3, standin_n_train=256, standin_n_test=128,
               model_width=8, batch_size=64, control_mode="adaptive", lr_candidates="0.5,1,2",
               noise_candidates="0,0.01", label_noise_type="symmetric", label_noise_rate=0.4,
-              seed=2, checkpoint_every=1, output=sys.argv[1])
+              seed=2, checkpoint_every=1, output=sys.argv[1], optimizer=sys.argv[2])
 cfg = config.resolve("cifar100", params.pop("profile"), params)
 run = T.start(cfg); T.load_data(run); T.build_model(run); T.build_optimization(run)
 T.fit(run); T.finish(run)
@@ -27,20 +27,24 @@ COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs"
             "best_val_accuracy", "final_val_accuracy", "estimated_flops", "epoch_tflops", "epoch_lrs")
 
 
-def _start(out, env):
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], env=env,
+def _start(out, env, optimizer):
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), optimizer], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.mark.slow
-def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path):
+@pytest.mark.parametrize("optimizer", ["AdamW", "ScheduleFreeAdamW", "Prodigy"])
+def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path, optimizer):
+    """AEES on each base optimizer; the peers' state (Schedule-Free: z, the step count k, the averaging
+    weights, train/eval mode; Prodigy: d, d_max, the D-estimate numerator, s, x0) is in the optimizer's
+    state_dict, and Schedule-Free's checkpoint holds the training weights y exactly."""
     env = {**os.environ, "AEES_DATA_DIR": str(tmp_path / "data"), "OMP_NUM_THREADS": "1"}
     ref, out = tmp_path / "ref.json", tmp_path / "out.json"
-    proc = _start(ref, env)
+    proc = _start(ref, env, optimizer)
     assert proc.wait(timeout=300) == 0, proc.stdout.read()
 
     ckpt = tmp_path / "out.json.ckpt"
-    proc = _start(out, env)
+    proc = _start(out, env, optimizer)
     deadline = time.time() + 300
     while not ckpt.exists():  # first checkpoint: end of epoch 1 = step 4, inside episode 2
         assert proc.poll() is None and time.time() < deadline, "run ended before a checkpoint"
@@ -50,7 +54,7 @@ def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path):
     proc.wait()
     assert not out.exists() and ckpt.exists()
 
-    proc = _start(out, env)
+    proc = _start(out, env, optimizer)
     log = proc.communicate(timeout=300)[0]
     assert proc.returncode == 0, log
     assert "resumed from out.json.ckpt after epoch" in log
@@ -58,6 +62,7 @@ def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path):
     for key in COMPARED:
         assert a[key] == b[key], key
     assert a["config"]["diagnostics"] == b["config"]["diagnostics"]
+    assert a["config"].get("peer_optimizer") == b["config"].get("peer_optimizer")  # Prodigy: final d too
     assert not ckpt.exists()  # a finished run deletes its checkpoint
 
 
