@@ -131,15 +131,15 @@ def test_aees_records_decisions_on_a_peer_as_on_adamw(tmp_path, monkeypatch, opt
 # --- short stand-in runs to a sensible accuracy (bars and why: see each test) ---
 
 @pytest.mark.slow
-@pytest.mark.parametrize("noise", [{}, {"label_noise_type": "symmetric", "label_noise_rate": 0.4}])
-def test_cifar_peers_train(tmp_path, monkeypatch, noise):
-    """512 stand-in images, width-8 ResNet-18, 5 epochs (40 steps), seed 0. Bar: best validation accuracy
-    >= 4 % (4x the 1 % chance of 100 classes), and >= half of AdamW's in the same setting: a broken
-    optimizer (no steps, divergence, evaluation on the wrong weights) stays at chance."""
+def test_cifar_peers_train(tmp_path, monkeypatch):
+    """512 clean stand-in images, width-8 ResNet-18, batch 32, 6 epochs (96 steps), seed 0. Bar: best
+    validation accuracy >= 4 % (4x the 1 % chance of 100 classes) and >= half of AdamW's (measured: AdamW
+    9.5 %, Schedule-Free 7.0 %, Prodigy 9.5 % on 200 test images): a broken optimizer (no steps,
+    divergence, evaluation on the wrong weights or stale BatchNorm statistics) stays near chance."""
     best = {}
     for opt in ("AdamW", "ScheduleFreeAdamW", "Prodigy"):
-        T, run = _cifar_run(tmp_path, monkeypatch, optimizer=opt, epochs=5, standin_n_train=512,
-                            standin_n_test=200, model_width=8, **noise)
+        T, run = _cifar_run(tmp_path, monkeypatch, optimizer=opt, epochs=6, standin_n_train=512,
+                            standin_n_test=200, model_width=8, batch_size=32)
         T.fit(run)
         best[opt] = T.finish(run)["best_val_accuracy"]
     for opt in ("ScheduleFreeAdamW", "Prodigy"):
