@@ -21,6 +21,8 @@ PROVENANCE_PACKAGES = (
     "torch",
     "torchvision",
     "pulseopt",
+    "schedulefree",
+    "prodigyopt",
     "numpy",
     "transformers",
     "datasets",
