@@ -274,8 +274,9 @@ def test_provenance_in_this_checkout() -> None:
     versions = info["package_versions"]
     assert set(versions) == {
         "python", "torch", "torchvision", "pulseopt", "numpy", "transformers", "datasets", "tokenizers",
-        "papermill",
+        "papermill", "schedulefree", "prodigyopt",
     }
+    assert (versions["schedulefree"], versions["prodigyopt"]) == ("1.4.1", "1.1.2")
     assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
     assert versions["pulseopt"] == "0.3.0"
     assert info["created_utc"].endswith("+00:00")
