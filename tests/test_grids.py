@@ -15,9 +15,11 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "cifar-clean": (8, 40), "cifar-noisy": (36, 180), "sst2": (6, 30), "agnews-clean": (4, 20),
     "agnews-noisy": (9, 45), "ablation-penalty": (2, 10), "ablation-trend": (3, 15),
     "ablation-cifar-noise": (2, 10), "compute-overhead": (32, 96),
+    "peers": (16, 80),  # beyond the thesis (issue 15)
 }
 MINI_COUNTS = {"cifar-clean": 16, "cifar-noisy": 36, "sst2": 12, "agnews-clean": 8, "agnews-noisy": 18,
-               "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 32}
+               "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 32,
+               "peers": 16}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
 SST2_LR, SST2_N = [0.7, 1.0, 1.3], [0.0, 0.0025, 0.005]
 COARSE_N = [0.0, 0.005, 0.01]
@@ -33,7 +35,7 @@ def test_thesis_cell_and_run_counts_per_grid():
         specs = grid_runs(name, "thesis")
         assert (len(GRIDS[name].cells), len(specs)) == (cells, runs), name
         assert len({s.name for s in specs}) == runs
-    assert sum(len(grid_runs(g, "thesis")) for g in GRIDS) == 446
+    assert sum(len(grid_runs(g, "thesis")) for g in GRIDS if g != "peers") == 446  # the thesis' own plan
 
 
 def test_mini_run_counts_and_seeds():
@@ -43,6 +45,8 @@ def test_mini_run_counts_and_seeds():
     assert {s.seed for s in grid_runs("cifar-noisy", "thesis")} == {0, 1, 2, 3, 4}
     assert {s.seed for s in grid_runs("ablation-trend", "mini")} == {0}
     assert {s.seed for s in grid_runs("sst2", "thesis")} == {0, 1, 2, 3, 4}
+    assert {s.seed for s in grid_runs("peers", "thesis")} == {0, 1, 2, 3, 4}
+    assert {s.seed for s in grid_runs("peers", "mini")} == {0}
 
 
 # Exact thesis parameters of representative cells (protocol 11.1-11.3, 9.5).
@@ -132,7 +136,8 @@ def test_thesis_horizons_and_episode_lengths():
             # episode-managed runs use 200; baselines keep the runner default
             assert p.get("episode_length") == (200 if cell.managed else None), (g, cell.name)
             if cell.task == "cifar100":
-                assert (p["optimizer"], p["lr"]) in (("AdamW", 1e-3), ("SGD", 0.1))
+                assert (p["optimizer"], p["lr"]) in (("AdamW", 1e-3), ("SGD", 0.1), ("ScheduleFreeAdamW", 1e-3),
+                                                     ("Prodigy", 1.0))
                 assert p.get("momentum", 0.9) == 0.9
 
 
@@ -248,3 +253,17 @@ def test_aliases_point_at_existing_runs_and_are_not_trained():
                        "noisy_penalty_0p0_seed0": "cifar-noisy/cifar100_sym20_adamw_aees"}
     trend = {r["name"]: t.grid + "/" + t.cell for r, t in alias_rows("ablation-trend", "thesis", (0,))}
     assert trend["sst2_context_trend_seed0"] == "sst2/sst2_aees_none"
+
+
+def test_peers_grid_has_every_row_of_x3_and_aliases_the_thesis_rows():
+    from lib.analysis.peers import BLOCKS, _rows
+
+    grid = GRIDS["peers"]
+    for block in BLOCKS:
+        _, task, setting, _ = block
+        have = {(c.label, c.optimizer) for c in grid.cells if c.task == task and c.setting == setting}
+        have |= {(a.label, a.optimizer) for a in grid.aliases if a.setting == setting
+                 and GRIDS[a.grid].cell(a.cell).task == task}
+        assert {(m, opt) for m, opt, _ in _rows(block)} == have, block[0]
+    assert not {a.grid for a in grid.aliases} & {"peers"}  # thesis runs are aliased, never re-run
+    assert all(c.params.get("lr", 1.0) == 1.0 for c in grid.cells if c.optimizer == "Prodigy")
