@@ -102,30 +102,29 @@ def _cifar_run(tmp: Path, monkeypatch, **params):
     return T, run
 
 
-@pytest.mark.parametrize("optimizer", ["ScheduleFreeAdamW", "Prodigy"])
-def test_aees_records_decisions_on_a_peer_as_on_adamw(tmp_path, monkeypatch, optimizer):
+def test_aees_records_decisions_on_the_peers_as_on_adamw(tmp_path, monkeypatch):
     aees = dict(control_mode="adaptive", lr_candidates="0.5,1,2", epochs=2, episode_length=3)
-    results, seen = {}, []
-    for opt in ("AdamW", optimizer):
+    results, seen = {}, {}
+    for opt in ("AdamW", "ScheduleFreeAdamW", "Prodigy"):
         T, run = _cifar_run(tmp_path, monkeypatch, optimizer=opt, **aees)
-        if opt == optimizer:  # the LR each optimizer step ran with (AEES sets it for the step only)
-            step = run.optimizer.step
-            run.optimizer.step = lambda *a, **k: (seen.append(run.optimizer.param_groups[0]["lr"]), step(*a, **k))[1]
+        lrs = seen[opt] = []  # the LR each optimizer step ran with (AEES sets it for that step only)
+        step = run.optimizer.step
+        run.optimizer.step = lambda *a, _s=step, _l=lrs, _o=run.optimizer, **k: (
+            _l.append(_o.param_groups[0]["lr"]), _s(*a, **k))[1]
         T.fit(run)
-        results[opt] = T.finish(run)
-        base_lr = run.cfg.lr
-    a, b = results["AdamW"], results[optimizer]
-    assert b["total_steps"] == a["total_steps"] == 8
-    logs_a, logs_b = a["episode_logs"], b["episode_logs"]
-    assert set(logs_b) == set(logs_a) and set(b["controller_logs"]) == set(a["controller_logs"])
-    n = len(logs_b["episode_rewards"])
-    assert n == len(logs_a["episode_rewards"]) == 3  # 8 steps in 3-step episodes: 3 closed (the last partial)
-    assert set(logs_b["selected_lr_values"]) <= {0.5, 1.0, 2.0}
-    # every step ran with base LR x the multiplier of its episode, and the base LR was put back
-    steps_per_episode = [3, 3, 2]
-    want = [base_lr * m for m, k in zip(logs_b["selected_lr_values"], steps_per_episode) for _ in range(k)]
-    assert seen == pytest.approx(want)
-    assert b["config"]["peer_optimizer"]["lr"] == base_lr and b["config"]["optimizer"] == optimizer
+        results[opt] = (T.finish(run), run.cfg.lr, run.optimizer.param_groups[0]["lr"])
+    a = results["AdamW"][0]
+    for opt in ("ScheduleFreeAdamW", "Prodigy"):
+        b, base_lr, lr_after = results[opt]
+        assert b["total_steps"] == a["total_steps"] == 8
+        logs_a, logs_b = a["episode_logs"], b["episode_logs"]
+        assert set(logs_b) == set(logs_a) and set(b["controller_logs"]) == set(a["controller_logs"])
+        assert len(logs_b["episode_rewards"]) == len(logs_a["episode_rewards"]) == 3  # 8 steps, 3-step episodes
+        assert set(logs_b["selected_lr_values"]) <= {0.5, 1.0, 2.0}
+        # every step ran with base LR x its episode's multiplier; the base LR was put back after it
+        want = [base_lr * m for m, k in zip(logs_b["selected_lr_values"], (3, 3, 2)) for _ in range(k)]
+        assert seen[opt] == pytest.approx(want) and lr_after == base_lr
+        assert b["config"]["peer_optimizer"]["lr"] == base_lr and b["config"]["optimizer"] == opt
 
 
 # --- short stand-in runs to a sensible accuracy (bars and why: see each test) ---
