@@ -14,8 +14,8 @@ where the authors leave those to the task:
 * ``Prodigy`` (PyPI ``prodigyopt``, Mishchenko & Defazio 2023): ``lr=1.0`` ("we recommend
   lr=1. for all networks"), ``d_coef`` ("the preferred way to tune the method") 1.0, the
   default, for training from scratch (CIFAR) and 0.1, the README's value for a smaller step,
-  for fine-tuning the pre-trained encoder (NLP; :data:`PRODIGY_D_COEF`), AdamW-style decoupled weight decay (``decouple=True``, the default) with the task's
-  AdamW weight decay, ``safeguard_warmup=False`` and ``use_bias_correction=False`` (the README
+  for fine-tuning the pre-trained encoder (NLP; :data:`PRODIGY_D_COEF`), AdamW-style decoupled
+  weight decay (``decouple=True``, the default) with the task's AdamW weight decay, ``safeguard_warmup=False`` and ``use_bias_correction=False`` (the README
   recommends both on only with an LR warmup / for diffusion models; neither applies here).
   The peers grid runs it without a schedule (the README allows none or cosine).
 
