@@ -27,7 +27,7 @@ from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 # The schedule-free peers (issue 15, beyond the thesis; lib.control.peers builds them).
 PEERS = ("ScheduleFreeAdamW", "Prodigy")
 TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
-PRODIGY_DEFAULT_LR = 1.0  # prodigyopt README: "We recommend using lr=1. (default) for all networks"
+PRODIGY_DEFAULT_LR = 1.0  # the prodigyopt README recommends lr 1 (its default) for every network
 
 
 class ConfigError(ValueError):

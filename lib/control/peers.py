@@ -11,9 +11,9 @@ where the authors leave those to the task:
   the optimizer differs from the AdamW baseline. Weight decay (which the README says needs
   tuning) is the task's AdamW weight decay, applied at ``y`` like AdamW's decoupled decay.
   No LR schedule: the method replaces it (``lr_scheduler`` must be ``none``).
-* ``Prodigy`` (PyPI ``prodigyopt``, Mishchenko & Defazio 2023): ``lr=1.0`` ("we recommend
-  lr=1. for all networks"), ``d_coef`` ("the preferred way to tune the method") 1.0, the
-  default, for training from scratch (CIFAR) and 0.1, the README's value for a smaller step,
+* ``Prodigy`` (PyPI ``prodigyopt``, Mishchenko & Defazio 2023): ``lr=1.0`` (the README
+  recommends 1 for every network), ``d_coef`` (the README's preferred tuning knob) 1.0, the
+  default, for training from scratch (CIFAR) and 0.1, the README's suggestion for a smaller step,
   for fine-tuning the pre-trained encoder (NLP; :data:`PRODIGY_D_COEF`), AdamW-style decoupled
   weight decay (``decouple=True``, the default) with the task's AdamW weight decay, ``safeguard_warmup=False`` and ``use_bias_correction=False`` (the README
   recommends both on only with an LR warmup / for diffusion models; neither applies here).
@@ -51,11 +51,10 @@ from typing import Any
 import torch
 
 PEER_OPTIMIZERS = ("ScheduleFreeAdamW", "Prodigy")
-SF_WARMUP_FRACTION = 0.05  # of all optimizer steps (schedulefree README: warmup "highly recommended")
+SF_WARMUP_FRACTION = 0.05  # of all optimizer steps (the schedulefree README recommends a warmup)
 SF_BETAS = (0.9, 0.999)  # schedulefree defaults
-PRODIGY_LR = 1.0  # prodigyopt README: lr=1. for all networks
-# prodigyopt README: d_coef (default 1.0) is "the preferred way to tune the method"; "set it to 0.5 or
-# even 0.1 if you want a smaller learning rate". Training from scratch (CIFAR): the default. Fine-tuning
+PRODIGY_LR = 1.0  # the prodigyopt README recommends 1 for every network
+# prodigyopt README: d_coef (default 1.0) is the knob to tune, 0.5 or 0.1 giving a smaller step. Training from scratch (CIFAR): the default. Fine-tuning
 # the pre-trained encoder (NLP): 0.1, since fine-tuning wants steps 10-100x smaller than training from
 # scratch (thesis AdamW LR 5e-5 vs 1e-3); measured on the SST-2 stand-in (320 examples, 3 epochs), d_coef
 # 1.0 grows d to 2.5e-3 and the loss stays at ln 2 (val 0.57), 0.1 reaches val 0.84 (AdamW 0.81).
