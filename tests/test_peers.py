@@ -127,6 +127,27 @@ def test_aees_records_decisions_on_the_peers_as_on_adamw(tmp_path, monkeypatch):
         assert b["config"]["peer_optimizer"]["lr"] == base_lr and b["config"]["optimizer"] == opt
 
 
+def test_cifar_loop_evaluates_and_keeps_the_averaged_weights_and_trains_on_y(tmp_path, monkeypatch):
+    """The loop's hook: evaluation (and the peak weights kept for the diagnostics) see x with BatchNorm
+    statistics recomputed; training continues on y with the training-time BatchNorm buffers."""
+    T, run = _cifar_run(tmp_path, monkeypatch, optimizer="ScheduleFreeAdamW", epochs=1, standin_n_train=128)
+    seen = {}
+
+    def evaluate(r):  # what evaluation sees; a fixed accuracy so that epoch 1 is the peak
+        seen["params"] = [p.detach().clone() for p in r.model.parameters()]
+        return 0.5
+    monkeypatch.setattr(T, "_evaluate", evaluate)
+    T.fit(run)
+    opt, params = run.optimizer, list(run.model.parameters())
+    x = [p.detach().lerp(opt.state[p]["z"], 1 - 1 / BETA1) for p in params]
+    assert all(torch.equal(a, b) for a, b in zip(seen["params"], x))
+    names = [n for n, _ in run.model.named_parameters()]
+    assert all(torch.equal(run.best["state"][n], xi) for n, xi in zip(names, x))
+    bn = "bn1.running_mean"
+    assert not torch.equal(run.best["state"][bn], run.model.state_dict()[bn])  # recomputed for x
+    assert opt.param_groups[0]["train_mode"] and not any(torch.equal(p, xi) for p, xi in zip(params[:1], x[:1]))
+
+
 # --- short stand-in runs to a sensible accuracy (bars and why: see each test) ---
 
 @pytest.mark.slow
