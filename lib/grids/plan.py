@@ -166,6 +166,7 @@ class Plan:
     state: dict[Path, tuple[str, str]] = field(default_factory=dict)  # json -> (state, reason)
     rerun: set[Path] = field(default_factory=set)
     makefile: Path | None = None
+    commands: dict[Path, str] = field(default_factory=dict)  # json -> the shell command of the run
 
     @property
     def all_runs(self) -> list[RunSpec]:
@@ -242,7 +243,7 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
             p.rerun.add(spec.json)
     py_cmd = rel_command(py)
     pm_cmd = rel_command(papermill) if papermill else f"{py_cmd} {PAPERMILL_ARGS}"
-    commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
+    commands = p.commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
     for spec in p.all_runs:
         manifest.write_if_changed(spec.params_file, params_text(spec))
     for g in names:

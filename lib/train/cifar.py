@@ -33,7 +33,7 @@ from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import checkpoint
+from lib.train import checkpoint, preempt
 from lib.train.common import (
     SUBSET_KEYS,
     EpochTimer,
@@ -217,6 +217,7 @@ def fit(run: CifarRun) -> None:
             run.scheduler.step()
         run.epoch += 1
         checkpoint.after_epoch(run)
+        preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
 

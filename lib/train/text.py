@@ -64,7 +64,7 @@ from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train import checkpoint  # noqa: E402
+from lib.train import checkpoint, preempt  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
     EpochTimer,
@@ -349,6 +349,7 @@ def fit(run: TextRun) -> None:
               f"{tokens / train_seconds:,.0f} tok/s{episodes}", flush=True)
         run.epoch += 1
         checkpoint.after_epoch(run)
+        preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
 
