@@ -55,7 +55,7 @@ def environment(env: dict[str, str] | None = None) -> list[str]:
     env = dict(os.environ if env is None else env)
     lines = [f"export {k}={v}" for k, v in OFFLINE.items()]
     lines += [f"export {k}={shlex.quote(env[k])}" for k in CACHE_VARS if env.get(k)]
-    lines += ['export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}" OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0']
+    lines += ['export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}" OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0 PYTHONUNBUFFERED=1']
     return lines
 
 
