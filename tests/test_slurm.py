@@ -383,3 +383,17 @@ def test_runner_turns_a_preempted_run_into_exit_75_and_a_pending_run(tmp_path):
     entry = manifest.entry(manifest.read(target.parent), "r_seed0")
     assert entry["status"] == "pending" and entry["reason"].startswith("preempted")
     assert not target.with_name("r_seed0.json.stop").exists()
+
+
+def test_slurm_args_errors_name_the_option_and_the_fix():
+    from lib.grids import GridError, grid_runs
+    from lib.grids.slurm.options import resolve
+
+    specs = grid_runs("sst2", "mini")
+    with pytest.raises(GridError, match=r"--array is set by the launcher.*--throttle=N"):
+        resolve("sst2", "mini", specs, "logs", "--array=0-3")
+    with pytest.raises(GridError, match=r"'gpu' is not an sbatch option"):
+        resolve("sst2", "mini", specs, "logs", "--partition=x gpu")
+    opts = resolve("sst2", "mini", specs, "logs", "-p gpu -t 8:00:00 --no-requeue --gres=", Path("/nonexistent"))
+    assert opts.options["partition"] == "gpu" and opts.options["time"] == "8:00:00"
+    assert "requeue" not in opts.options and "no-requeue" in opts.options and "gres" not in opts.options
