@@ -3,7 +3,7 @@
 The session fixture starts munged (as the ``munge`` user), slurmctld and slurmd from a minimal
 slurm.conf in a temporary folder and stops them by pid; where that is impossible (packages
 missing, not root, daemons not coming up) the Slurm tests are skipped with the reason.
-Training runs use a tiny two-cell CIFAR grid of the mini profile (8 epochs of 4 steps).
+Training runs use a one-run AEES CIFAR grid of the mini profile (5 epochs of 4 steps).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ PY = sys.executable
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scontrol", "scancel", "sinfo")
 SLURM_ARGS = "--cpus-per-task=1 --mem=500M"  # two tasks at a time on a 2-CPU node
-TINY = {"epochs": 8, "episode_length": 3, "standin_n_train": 256, "standin_n_test": 128, "model_width": 8,
+TINY = {"epochs": 5, "episode_length": 3, "standin_n_train": 256, "standin_n_test": 128, "model_width": 8,
         "batch_size": 64}
 AEES_CELL = Cell("tiny_aees", "cifar100", {"control_mode": "adaptive", "lr_candidates": [0.5, 1.0, 2.0],
                                             "noise_candidates": [0.0, 0.01], "optimizer": "AdamW", "lr": 1e-3,
@@ -107,6 +107,7 @@ def _slurm_conf(base: Path, host: str) -> str:
         SelectType=select/cons_tres
         SelectTypeParameters=CR_CPU
         SchedulerType=sched/backfill
+        SchedulerParameters=sched_interval=2,bf_interval=2
         MpiDefault=none
         ReturnToService=2
         JobAcctGatherType=jobacct_gather/none
@@ -397,3 +398,24 @@ def test_slurm_args_errors_name_the_option_and_the_fix():
     opts = resolve("sst2", "mini", specs, "logs", "-p gpu -t 8:00:00 --no-requeue --gres=", Path("/nonexistent"))
     assert opts.options["partition"] == "gpu" and opts.options["time"] == "8:00:00"
     assert "requeue" not in opts.options and "no-requeue" in opts.options and "gres" not in opts.options
+
+
+def test_preempt_hook_checkpoints_and_stops_only_before_the_last_epoch(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from lib.train import checkpoint, preempt
+
+    saved = []
+    monkeypatch.setattr(checkpoint, "save", lambda run, path: saved.append((run.epoch, path.name)))
+    run = SimpleNamespace(output=tmp_path / "r.json", epoch=2, cfg=SimpleNamespace(epochs=5, checkpoint_every=1))
+    preempt.check(run)  # no request: nothing
+    preempt.stop_path(run.output).write_text("")
+    with pytest.raises(preempt.Preempted, match="after epoch 2/5; checkpoint r.json.ckpt written"):
+        preempt.check(run)
+    assert saved == [(2, "r.json.ckpt")]
+    run.epoch = 5  # a request after the last epoch: the run finishes
+    preempt.check(run)
+    run.epoch, run.cfg.checkpoint_every = 3, 0
+    with pytest.raises(preempt.Preempted, match="WITHOUT a checkpoint"):
+        preempt.check(run)
+    assert len(saved) == 1
