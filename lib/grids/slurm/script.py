@@ -55,7 +55,8 @@ def environment(env: dict[str, str] | None = None) -> list[str]:
     env = dict(os.environ if env is None else env)
     lines = [f"export {k}={v}" for k, v in OFFLINE.items()]
     lines += [f"export {k}={shlex.quote(env[k])}" for k in CACHE_VARS if env.get(k)]
-    lines += ['export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}" OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0 PYTHONUNBUFFERED=1']
+    lines += ['export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}" OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0',
+              "export PYTHONUNBUFFERED=1  # task logs show progress as it happens"]
     return lines
 
 
@@ -64,8 +65,8 @@ def _case(tasks: list[tuple[str, str]]) -> list[str]:
     for i, (output, command) in enumerate(tasks):
         words = " ".join(shlex.quote(w) for w in shlex.split(command))
         lines += [f"  {i}) run_output={shlex.quote(output)}", f"     run_command=({words}) ;;"]
-    lines += [f'  *) echo "{MARK} error: no run for task $SLURM_ARRAY_TASK_ID (this array has {len(tasks)})" >&2; exit 2 ;;',
-              "esac"]
+    lines += [f'  *) echo "{MARK} error: no run for task $SLURM_ARRAY_TASK_ID (this array has {len(tasks)})" >&2',
+              "     exit 2 ;;", "esac"]
     return lines
 
 
@@ -73,11 +74,13 @@ BODY = r'''
 stop_request="$run_output{stop}"
 task="${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
 on_warning() {{
-  echo "{mark} $(date -u +%FT%TZ) task $task: warning signal (time limit or preemption): asking the run to checkpoint and stop"
+  echo "{mark} $(date -u +%FT%TZ) task $task: warning signal (time limit or preemption):" \
+       "asking the run to checkpoint and stop"
   : > "$stop_request"
 }}
 trap on_warning USR1
-echo "{mark} $(date -u +%FT%TZ) start task $task (job $SLURM_JOB_ID, restart ${{SLURM_RESTART_COUNT:-0}}) on $(hostname): $run_output"
+echo "{mark} $(date -u +%FT%TZ) start task $task (job $SLURM_JOB_ID," \
+     "restart ${{SLURM_RESTART_COUNT:-0}}) on $(hostname): $run_output"
 ( trap '' USR1; exec "${{run_command[@]}}" ) &
 child=$!
 while :; do  # a trapped signal interrupts wait: wait again until the run has ended
