@@ -23,6 +23,8 @@ from typing import Any
 
 from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 
+from lib.data import AGNEWS_NOISE_SEED
+
 
 class ConfigError(ValueError):
     """A run parameter is unknown, of the wrong type, or outside its allowed values."""
@@ -169,7 +171,7 @@ class AgNewsConfig(_TextFlags):
     """AG News / DistilBERT run (protocol 3 flags with thesis defaults, plus project fields)."""
 
     label_noise_rate: float = _f(0.0, "symmetric label noise on the 90 % train part, in [0, 1) (thesis: 0 or 0.2)")
-    label_noise_seed: int = _f(42, "label-noise seed, independent of the run seed (thesis: 42)")
+    label_noise_seed: int = _f(AGNEWS_NOISE_SEED, "label-noise seed, independent of the run seed (thesis: 42)")
     # --- project fields (beyond the thesis flags) ---
     data_standin: bool = _f(False, "use the offline AG News stand-in instead of AG News")
     standin_n_train: int = _f(120000, "stand-in articles before the 90/10 train/validation split, ≥ 10")

@@ -12,7 +12,7 @@ from typing import Any
 
 from lib import config
 
-NOTEBOOK_ONLY = ("profile", "run_id")
+NOTEBOOK_ONLY = ("profile", "run_id")  # papermill parameters that are not config fields
 
 
 def snapshot_names(namespace: dict[str, Any]) -> set[str]:

@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Sampler
 from transformers import AutoTokenizer, DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from lib import DATA_DIR
+from lib.data import AGNEWS_NOISE_SEED
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
 
@@ -233,7 +234,7 @@ def _check_args(task: str, max_length: int, rate: float, seed: int) -> TaskSpec:
 def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_length: int,
                       tokenized_dataset_dir: Path, cache_dir: Path, local_files_only: bool,
                       standin_dir: Path | None, label_noise_rate: float = 0.0,
-                      label_noise_seed: int = 42) -> TextData:
+                      label_noise_seed: int = AGNEWS_NOISE_SEED) -> TextData:
     """Tokenizer + tokenized train/validation (cached), AG News split and label noise.
 
     Reuses every cache whose key matches; otherwise loads the raw data once, tokenizes

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lib import ROOT
-from lib.grids.cells import NOTEBOOK_ONLY, GridError
+from lib.grids.cells import GridError
+from lib.notebook import NOTEBOOK_ONLY
 
 # Where a run wrote, ran and found its caches: not what it is.
 IGNORED_FIELDS = frozenset({"output", "device", "cache_dir", "tokenized_dataset_dir",

@@ -21,7 +21,7 @@ import torch
 
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
-from lib.train.common import RunState
+from lib.train.state import RunState
 
 FORMAT = 1
 # Fields that change only the cost of a run, not its results: a resume may change them.

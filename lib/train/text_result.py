@@ -19,7 +19,7 @@ from lib import ROOT
 from lib.config import as_dict
 from lib.control import candidate_blocks
 from lib.train.common import thesis_result
-from lib.train.text import STANDIN_MODEL
+from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL
 
 DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
 FLOPS_NOTE = ("thesis DistilBERT estimate (protocol 8), unchanged so numbers compare: per example "
@@ -57,7 +57,7 @@ def config_block(run: Any) -> dict[str, Any]:
         "task_name": task,
         "dataset_name": DATASET_NAMES[task],
         "label_noise_rate": rate,
-        "label_noise_seed": getattr(cfg, "label_noise_seed", 42),
+        "label_noise_seed": getattr(cfg, "label_noise_seed", AGNEWS_NOISE_SEED),
         # resolved paths (parameters '' mean the defaults)
         "cache_dir": _shown(run.paths["cache_dir"]),
         "tokenized_dataset_dir": _shown(run.paths["tokenized_dataset_dir"]),
