@@ -73,7 +73,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["exec"], ["run-one"]):
+    if argv[:1] == ["exec"]:
         from lib.grids.runner import execute
         rest = argv[1:]
         if "--" not in rest or rest.index("--") != 1:

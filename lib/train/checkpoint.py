@@ -21,12 +21,10 @@ import torch
 
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
+from lib.params import RESULT_NEUTRAL_FIELDS
 from lib.train.state import RunState
 
 FORMAT = 1
-# Fields that change only the cost of a run, not its results: a resume may change them.
-ENGINE_FIELDS = {"output", "checkpoint_every", "device", "run_tag", "cache_dir", "tokenized_dataset_dir",
-                 "local_files_only", "pretokenize_only"}
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -34,7 +32,7 @@ def checkpoint_path(output: Path) -> Path:
 
 
 def _identity(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in as_dict(cfg).items() if k not in ENGINE_FIELDS}
+    return {k: v for k, v in as_dict(cfg).items() if k not in RESULT_NEUTRAL_FIELDS}
 
 
 def save(run: RunState, path: Path) -> None:
