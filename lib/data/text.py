@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Sampler
 from transformers import AutoTokenizer, DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from lib import DATA_DIR
+from lib.atomic import write_text_atomic
 from lib.data import AGNEWS_NOISE_SEED
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
@@ -197,9 +198,7 @@ class _SplitCache:
         tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         ds.save_to_disk(str(tmp))
-        key_tmp = self.key_file.with_name(self.key_file.name + f".tmp-{os.getpid()}")
-        key_tmp.write_text(json.dumps(self.key, indent=2, sort_keys=True) + "\n")
-        os.replace(key_tmp, self.key_file)
+        write_text_atomic(self.key_file, json.dumps(self.key, indent=2, sort_keys=True) + "\n")
         try:
             os.replace(tmp, self.path)
         except OSError:  # written meanwhile by another process: keep theirs

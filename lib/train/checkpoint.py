@@ -10,15 +10,14 @@ path, same configuration) resumes from it; a finished run deletes it.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from lib.atomic import atomic_path
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
 from lib.params import RESULT_NEUTRAL_FIELDS
@@ -58,17 +57,8 @@ def save(run: RunState, path: Path) -> None:
         "flops": run.flops.state_dict(),
         "padded_tokens": getattr(run, "padded_tokens", None),  # NLP runs
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load(run: RunState, path: Path) -> None:
