@@ -8,8 +8,6 @@ thesis numbers with zero delta and the published bold/italic.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -229,22 +227,6 @@ def test_committed_notebooks_match_the_builder() -> None:
         assert committed.cells[1].metadata.get("tags") == ["parameters"] or name == "explore_aees"
     explore = nbformat.read(ROOT / "notebooks" / "explore_aees.ipynb", as_version=4)
     assert not any(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # a source
-
-
-NBVAL = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-         "-p", "no:cacheprovider", "-q"]
-
-
-@pytest.mark.slow
-def test_nbval_analysis_notebooks(tmp_path: Path) -> None:
-    """The committed analysis notebooks re-run against results/mini with the same checked outputs."""
-    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("analysis_*.ipynb"))
-    notebooks.append("notebooks/reproduction_report.ipynb")
-    env = {**os.environ, "AEES_FIGURES_DIR": str(tmp_path), "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, "-m", "pytest", *NBVAL, *notebooks], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert len(pd.read_csv(tmp_path / "index.csv")) == 42  # every chapter wrote its rows to AEES_FIGURES_DIR
 
 
 @pytest.mark.slow

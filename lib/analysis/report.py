@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import FIGURES_DIR, ROOT
+from lib import FIGURES_DIR, repo_path, shown_path
 import lib.analysis.controller  # noqa: F401  (each module registers its builders)
 import lib.analysis.figures  # noqa: F401
 import lib.analysis.tables_cifar  # noqa: F401
@@ -63,10 +63,7 @@ def rel_to(path: str | Path, base: Path) -> str:
 
 def rel(path: Path) -> str:
     """``path`` relative to the repository root when inside it (stable across machines)."""
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+    return shown_path(path)
 
 
 @dataclass
@@ -104,14 +101,12 @@ class Context:
 def resolve_out(figures: str | Path | None = None) -> Path:
     """Output root: ``figures`` if given, else ``$AEES_FIGURES_DIR``, else ``figures/`` (relative to the repo)."""
     value = figures or os.environ.get(ENV_OUT) or FIGURES_DIR
-    path = Path(value)
-    return path if path.is_absolute() else ROOT / path
+    return repo_path(value)
 
 
 def open_archive(archive: str | Path = "results/mini", figures: str | Path | None = None) -> Context:
     """Load ``archive`` (relative to the repo root, or absolute); a missing directory is an empty archive."""
-    path = Path(archive)
-    path = path if path.is_absolute() else ROOT / path
+    path = repo_path(archive)
     if path.exists():
         quiet = logging.getLogger("lib.analysis")
         level = quiet.level

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import RESULTS_DIR, ROOT
+from lib import RESULTS_DIR, repo_path
 from lib.grids import manifest
 from lib.grids.cells import GridError
 from lib.grids.definitions import GRIDS
@@ -15,8 +15,7 @@ from lib.grids.plan import DEFAULT_PY, grid_runs, parse_seeds, plan, rel, select
 
 def _dir(path: str) -> Path:
     """A results directory; relative paths are taken from the repository root."""
-    p = Path(path)
-    return p if p.is_absolute() else ROOT / p
+    return repo_path(path)
 
 
 def _notebooks(items: list[str]) -> dict[str, Path]:

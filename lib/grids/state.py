@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lib import ROOT
+from lib import shown_path
 from lib.grids.cells import GridError
 from lib.params import NOTEBOOK_ONLY, RESULT_NEUTRAL_FIELDS
 
@@ -25,15 +25,7 @@ IGNORED_FIELDS = RESULT_NEUTRAL_FIELDS  # issue 14: one set, shared with lib.tra
 RESULT_KEYS = ("best_val_accuracy", "final_val_accuracy", "val_accuracies")
 
 
-def rel(path: Path | str) -> str:
-    """``path`` relative to the repository root when inside it, else absolute."""
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.relative_to(ROOT).as_posix()
-        except ValueError:
-            return p.as_posix()
-    return p.as_posix()
+rel = shown_path  # issue 14: the project's one repo-relative path form
 
 
 def rel_command(command: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lib import DATA_DIR
+from lib import DATA_DIR, repo_path
 from lib.config import CifarConfig
 from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.data import STANDIN_SEED
@@ -34,7 +34,6 @@ from lib.train.common import (
     autocast,
     measure_step_flops,
     resolve_device,
-    resolve_output,
     set_seed,
 )
 from lib.train.state import RunState
@@ -60,7 +59,7 @@ def start(cfg: CifarConfig) -> CifarRun:
     """Phase 1: seed everything (protocol 13), pick the device, fix the output path."""
     set_seed(cfg.seed)
     run = CifarRun(cfg=cfg, device=resolve_device(cfg.device))
-    run.output = resolve_output(cfg.output or default_output(cfg))
+    run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
     if cfg.precision == "bf16" and run.device.type == "cpu":
         print("note: precision=bf16 on CPU runs bf16 autocast on the CPU (slow; meant for GPUs)")
     return run
@@ -210,7 +209,7 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
         diagnostics = {"final": final, "peak": {"epoch": run.best["epoch"],
                                                 "val_accuracy": run.best["val"], **peak}}
     result = build_result(run, diagnostics, **extra)
-    return loop.save_result(run, result, resolve_output(output) if output else run.output)
+    return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
 __all__ = ["CifarRun", "start", "load_data", "build_model", "build_optimization", "fit", "finish",

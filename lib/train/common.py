@@ -1,4 +1,5 @@
-"""Pieces every task's loop shares: seeding, device, the AEES-aware optimizer step, progress lines."""
+"""Small pieces both tasks share: seeding, device, autocast, the FLOP probe, subset accuracies,
+the epoch timer, the progress text and the RunResult core (``thesis_result``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,10 @@ import contextlib
 import copy
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from lib import ROOT
 
 
 def set_seed(seed: int) -> None:
@@ -32,12 +31,6 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device: 'cuda' was requested but no CUDA device is visible; use device=auto or cpu")
     return torch.device(choice)
-
-
-def resolve_output(path: str | Path) -> Path:
-    """An output path; relative paths are relative to the repository root, not the cwd."""
-    path = Path(path)
-    return path if path.is_absolute() else ROOT / path
 
 
 def aees_engine(cfg: Any) -> dict[str, Any]:

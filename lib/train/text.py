@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from lib import DATA_DIR, HF_CACHE_DIR, ROOT
+from lib import DATA_DIR, HF_CACHE_DIR, ROOT, repo_path
 
 
 def hf_env_defaults() -> None:
@@ -91,14 +91,6 @@ class TextRun(RunState):
     epoch_tokens: int = 0  # non-padding tokens of the current epoch's training pass
 
 
-def repo_path(value: str, default: Path) -> Path:
-    """'' -> ``default``; a relative path is relative to the repo root, never the working directory."""
-    if not value:
-        return default
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else ROOT / path
-
-
 def _skipped(run: TextRun, phase: str) -> bool:
     if run.stopped:
         print(f"pretokenize_only: {phase} skipped (the tokenized caches are ready; no RunResult)")
@@ -111,7 +103,7 @@ def start(cfg: TextConfig) -> TextRun:
     transformers.logging.disable_progress_bar()
     set_seed(cfg.seed)
     run = TextRun(cfg=cfg, device=resolve_device(cfg.device))
-    run.output = repo_path(cfg.output, default_output(cfg))
+    run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
     return run
 
 
@@ -142,8 +134,9 @@ def load_data(run: TextRun) -> None:
     """
     cfg, task = run.cfg, run.cfg.task_name
     tok_default = DATA_DIR / (f"{task}-standin_tokenized" if cfg.data_standin else f"{task}_tokenized")
-    run.paths = {"cache_dir": repo_path(cfg.cache_dir, HF_CACHE_DIR),
-                 "tokenized_dataset_dir": repo_path(cfg.tokenized_dataset_dir, tok_default)}
+    run.paths = {"cache_dir": repo_path(cfg.cache_dir) if cfg.cache_dir else HF_CACHE_DIR,
+                 "tokenized_dataset_dir": (repo_path(cfg.tokenized_dataset_dir) if cfg.tokenized_dataset_dir
+                                           else tok_default)}
     run.paths["model"] = _model_source(cfg)
     if cfg.data_standin:
         run.paths["standin"] = _standin_dir(cfg)
@@ -314,7 +307,7 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     if _skipped(run, "saving"):
         return None
     result = build_result(run, **extra)
-    return loop.save_result(run, result, repo_path(str(output), run.output) if output else run.output)
+    return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
 __all__ = ["TextRun", "MODES", "STANDIN_MODEL", "hf_env_defaults", "repo_path", "start", "load_data",

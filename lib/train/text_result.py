@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lib import ROOT
+from lib import ROOT, shown_path
 from lib.config import as_dict
 from lib.control import candidate_blocks
 from lib.train.common import thesis_result
@@ -35,13 +35,7 @@ def default_output(cfg: Any) -> Path:
     return ROOT / "results" / "scratch" / f"{cfg.task_name}_{cfg.method.lower()}_seed{cfg.seed}.json"
 
 
-def _shown(path: Path | str) -> str:
-    """A path relative to the repo root when it lies inside it (portable results), else as is."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+_shown = shown_path
 
 
 def config_block(run: Any) -> dict[str, Any]:
