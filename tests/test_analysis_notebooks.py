@@ -20,7 +20,7 @@ from lib.analysis import inputs_sha256
 from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.controller import coverage, coverage_summary
 from lib.analysis.reference import REFERENCE_DIR, thesis_numbers
-from lib.analysis.report import INDEX_COLUMNS, build, open_archive, render, render_all, reproduction
+from lib.analysis.render import INDEX_COLUMNS, build, open_archive, render, render_all, reproduction
 
 SPREAD = (-2, -1, 0, 1, 2)  # per-seed offsets (sum 0), in units of 1e-3
 SCRIPT = ROOT / "scripts" / "build_analysis_notebooks.py"

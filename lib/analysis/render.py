@@ -1,8 +1,9 @@
-r"""Render the thesis artifacts of an archive into ``figures/<chapter>/`` with a provenance index.
+r"""Render the thesis artifacts of an archive into ``figures/<chapter>/`` with a provenance index,
+from the command line (``make figures``) or in a notebook (``show``: write, index, display).
 
     ctx = open_archive("results/mini")     # load once; says what the archive is
     show(ctx, "T1")                         # build, write .tex+.csv (.png+.pdf), index row, display
-    python -m lib.analysis.report figures [--archive DIR] [--out DIR]   # every artifact (make figures)
+    python -m lib.analysis.render figures [--archive DIR] [--out DIR]   # every artifact (make figures)
 
 ``figures/index.csv`` has one row per artifact: ``id, kind, path, status, inputs_sha256,
 git_sha, archive`` (+ ``profile, n_runs, title, note``). ``status`` is ``ok``,
@@ -27,11 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib import FIGURES_DIR, repo_path, shown_path
-import lib.analysis.controller  # noqa: F401  (each module registers its builders)
-import lib.analysis.figures  # noqa: F401
-import lib.analysis.tables_cifar  # noqa: F401
-import lib.analysis.tables_nlp  # noqa: F401
-import lib.analysis.tables_other  # noqa: F401
+import lib.analysis.registry  # noqa: F401  (imports every builder: the id -> builder table)
 from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, Built, Runs, artifact_ids
 from lib.analysis.load import inputs_sha256, load_archive, row_columns
 from lib.analysis.plots import mark_standin
@@ -292,7 +289,7 @@ def render_all(ctx: Context, ids: list[str] | None = None) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.analysis.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lib.analysis.render", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["figures"], help="figures: every table and figure of the archive")
     parser.add_argument("--archive", default="results/mini", help="RunResult directory (default results/mini)")
     parser.add_argument("--out", default=None, help=f"output root (default figures/, or ${ENV_OUT})")
