@@ -133,7 +133,8 @@ def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str
                   dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
                   **extra: Any) -> dict[str, Any]:
     """The top-level RunResult keys of protocol 7.2 (``runtime_metrics`` and the wall clock are
-    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``."""
+    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``; every
+    key is declared in ``lib/results/runresult.py``."""
     from lib.control import episode_logs
     from lib.results import provenance
 

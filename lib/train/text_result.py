@@ -18,6 +18,7 @@ from typing import Any
 from lib import ROOT, shown_path
 from lib.config import as_dict
 from lib.control import candidate_blocks
+from lib.results import runresult
 from lib.train.common import thesis_result
 from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL
 
@@ -106,4 +107,4 @@ def build_result(run: Any, **extra: Any) -> dict[str, Any]:
     })
     if run.subset_metrics:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
-    return result
+    return runresult.check(result, cfg.task_name, noisy=bool(run.subset_metrics))
