@@ -45,7 +45,7 @@ def record(seed: int, *, best: float, final: float, peak: int, epochs: int = 200
             "episode_logs": episodes, "run_tag": run_tag}
 
 
-def cell_runs(root: Path, name: str, best: float, final: float, peak_mean: float, **kw) -> None:
+def write_cell_runs(root: Path, name: str, best: float, final: float, peak_mean: float, **kw) -> None:
     """Five seeds whose means equal ``best``/``final`` and whose peak epochs average ``peak_mean``."""
     total = round(peak_mean * 5)
     peaks = [total // 5 + (1 if i < total % 5 else 0) for i in range(5)]
@@ -70,7 +70,7 @@ def thesis_clean(tmp_path_factory) -> Path:
     ref = pd.read_csv(REFERENCE_DIR / "cifar_clean/cifar_clean_summary.csv").set_index("method")
     for label, kw in CLEAN.items():
         r = ref.loc[label]
-        cell_runs(root, label.replace(" ", "_"), r.best_val_mean, r.final_val_mean, r.peak_epoch_mean, **kw)
+        write_cell_runs(root, label.replace(" ", "_"), r.best_val_mean, r.final_val_mean, r.peak_epoch_mean, **kw)
     return root
 
 
@@ -108,7 +108,7 @@ def test_noisy_main_table_and_styling(tmp_path: Path) -> None:
     kws = {"Baseline": {}, "Cosine": {"sched": "cosine"}, "AEES": {"mode": "adaptive", "lr": (0.5, 1, 2)},
            "Cosine + AEES": {"mode": "adaptive", "lr": (0.5, 1, 2), "sched": "cosine"}}
     for r in ref[ref["task"] == "asym20"].itertuples():
-        cell_runs(tmp_path / "a", f"{r.optimizer}_{r.method}".replace(" ", ""), r.best_val_mean, r.final_val_mean,
+        write_cell_runs(tmp_path / "a", f"{r.optimizer}_{r.method}".replace(" ", ""), r.best_val_mean, r.final_val_mean,
                   r.peak_epoch_mean, opt=r.optimizer, ntype="asymmetric", rate=0.2, **kws[r.method])
     ctx = open_archive(tmp_path / "a", tmp_path / "out")
     cmp = reproduction(ctx, "T4")
