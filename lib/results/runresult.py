@@ -1,9 +1,10 @@
 """The RunResult, declared once: every top-level key a run writes, thesis or project, and the
 thesis' config (7.3) and episode-log (7.4) key sets.
 
-``KEYS`` says for each top-level key where it comes from (``thesis``: protocol 7.2; ``project``:
-added by this compendium), which tasks write it (``all``, ``cifar100`` or ``text`` = SST-2 and
-AG News) and when (``always``, ``noisy``: runs with label noise). ``check(result, task, noisy)``
+The table ``_TABLE`` (parsed into ``KEYS``) says for each top-level key where it comes from
+(``thesis``: protocol 7.2; ``project``: added by this compendium), which tasks write it
+(``all``, ``cifar100`` or ``text`` = SST-2 and AG News; ``/noisy``: only runs with label noise;
+``/at-save``: added when the file is written) and what it means. ``check(result, task, noisy)``
 is called by the task adapters (``lib.train.cifar_result``, ``lib.train.text_result``) on every
 RunResult they build, so a key cannot appear or vanish without being declared here; the
 tests read their protocol key sets from here too.
@@ -25,42 +26,52 @@ class Key:
     at_save: bool = False  # added by lib.results.io / the loop when the file is written
 
 
-KEYS: tuple[Key, ...] = (
-    Key("method_name", "thesis", "Baseline / AdaptiveScheduler / RandomScheduler (CIFAR), the method (text)"),
-    Key("task_name", "thesis", "cifar100 | sst2 | agnews"),
-    Key("seed", "thesis", "the run seed"),
-    Key("model_name", "thesis", "resnet18, or the text model's name"),
-    Key("dataset_name", "thesis", "the data set; '(offline stand-in)' appended for stand-ins"),
-    Key("config", "thesis", "the resolved configuration plus the derived keys of 7.3"),
-    Key("best_val_accuracy", "thesis", "highest per-epoch validation accuracy"),
-    Key("final_val_accuracy", "thesis", "last epoch's validation accuracy"),
-    Key("final_train_loss", "thesis", "last epoch's mean training loss"),
-    Key("total_steps", "thesis", "optimizer steps taken"),
-    Key("total_epochs", "thesis", "configured epochs"),
-    Key("wall_clock_seconds", "thesis", "training wall clock, phase 4 to the save", at_save=True),
-    Key("estimated_flops", "thesis", "the thesis' constant-based FLOP estimate (protocol 8)"),
-    Key("accuracy_per_tflop", "thesis", "best_val_accuracy per estimated TFLOP"),
-    Key("train_losses", "thesis", "per-epoch mean training loss"),
-    Key("train_accuracies", "thesis", "per-epoch training accuracy (against the possibly noisy labels)"),
-    Key("val_accuracies", "thesis", "per-epoch validation accuracy"),
-    Key("epoch_wall_clock_seconds", "thesis", "per-epoch wall clock (train pass + evaluation)"),
-    Key("epoch_tflops", "thesis", "per-epoch estimated TFLOPs"),
-    Key("episode_logs", "thesis", "the episode manager's logs (7.4); null for baseline runs"),
-    Key("controller_logs", "thesis", "controller snapshots after every episode (7.5); null for baseline"),
-    Key("run_tag", "thesis", "free label (timing repeats: run1, run2, ...)"),
-    Key("runtime_metrics", "thesis", "derived throughput and overhead metrics (9.1-9.3)", at_save=True),
-    Key("epoch_lrs", "project", "per-epoch base LR at the start of the epoch"),
-    Key("measured_flops", "project", "torch.utils.flop_counter measurement beside the estimate"),
-    Key("provenance", "project", "git commit, packages, host, papermill run id"),
-    Key("epoch_subset_train_accuracies", "project",
-        "per-epoch training accuracy of the clean and corrupted subsets", when="noisy"),
-    Key("peak_checkpoint_diagnostics", "project", "the 4.2 diagnostics on the best epoch's weights",
-        tasks="cifar100", when="noisy"),
-    Key("epoch_train_tokens", "project", "per-epoch non-padding training tokens", tasks="text"),
-    Key("epoch_train_tokens_per_second", "project", "per-epoch training tokens per second", tasks="text"),
-    Key("estimated_flops_note", "project", "how the thesis' DistilBERT estimate is computed", tasks="text"),
-)
+# name                         origin  written by      meaning
+_TABLE = """
+method_name                    thesis  all             Baseline, AdaptiveScheduler or RandomScheduler; text: the method
+task_name                      thesis  all             cifar100 | sst2 | agnews
+seed                           thesis  all             the run seed
+model_name                     thesis  all             resnet18, or the text model's name
+dataset_name                   thesis  all             the data set; '(offline stand-in)' appended for stand-ins
+config                         thesis  all             the resolved configuration plus the derived keys of 7.3
+best_val_accuracy              thesis  all             highest per-epoch validation accuracy
+final_val_accuracy             thesis  all             last epoch's validation accuracy
+final_train_loss               thesis  all             last epoch's mean training loss
+total_steps                    thesis  all             optimizer steps taken
+total_epochs                   thesis  all             configured epochs
+wall_clock_seconds             thesis  all/at-save     training wall clock, phase 4 to the save
+estimated_flops                thesis  all             the thesis' constant-based FLOP estimate (protocol 8)
+accuracy_per_tflop             thesis  all             best_val_accuracy per estimated TFLOP
+train_losses                   thesis  all             per-epoch mean training loss
+train_accuracies               thesis  all             per-epoch training accuracy (against the possibly noisy labels)
+val_accuracies                 thesis  all             per-epoch validation accuracy
+epoch_wall_clock_seconds       thesis  all             per-epoch wall clock (train pass + evaluation)
+epoch_tflops                   thesis  all             per-epoch estimated TFLOPs
+episode_logs                   thesis  all             the episode manager's logs (7.4); null for baseline runs
+controller_logs                thesis  all             controller snapshots after every episode (7.5); null for baseline
+run_tag                        thesis  all             free label (timing repeats: run1, run2, ...)
+runtime_metrics                thesis  all/at-save     derived throughput and overhead metrics (9.1-9.3)
+epoch_lrs                      project all             per-epoch base LR at the start of the epoch
+measured_flops                 project all             torch.utils.flop_counter measurement beside the estimate
+provenance                     project all             git commit, packages, host, papermill run id
+epoch_subset_train_accuracies  project all/noisy       per-epoch training accuracy of the clean and corrupted subsets
+peak_checkpoint_diagnostics    project cifar100/noisy  the 4.2 diagnostics on the best epoch's weights
+epoch_train_tokens             project text            per-epoch non-padding training tokens
+epoch_train_tokens_per_second  project text            per-epoch training tokens per second
+estimated_flops_note           project text            how the thesis' DistilBERT estimate is computed
+"""
 
+
+def _parse(table: str) -> tuple[Key, ...]:
+    keys = []
+    for line in table.strip().splitlines():
+        name, origin, flags, doc = line.split(maxsplit=3)
+        tasks, *rest = flags.split("/")
+        keys.append(Key(name, origin, doc, tasks, "noisy" if "noisy" in rest else "always", "at-save" in rest))
+    return tuple(keys)
+
+
+KEYS: tuple[Key, ...] = _parse(_TABLE)
 THESIS_KEYS = frozenset(k.name for k in KEYS if k.origin == "thesis")
 PROJECT_KEYS = frozenset(k.name for k in KEYS if k.origin == "project")
 
