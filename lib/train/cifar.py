@@ -13,6 +13,7 @@ All run state lives in one :class:`CifarRun` object.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,8 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     run.wall_start = time.perf_counter()
 
 
-def _batches(run: CifarRun):
+def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Augmented training batches on the device (channels-last when configured)."""
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
                                    generator=run.data_generator, device=run.device):
         if run.cfg.channels_last:

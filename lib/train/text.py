@@ -38,6 +38,7 @@ def hf_env_defaults() -> None:
 hf_env_defaults()
 
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -231,8 +232,8 @@ def _measure_flops(run: TextRun) -> dict[str, Any]:
     return out
 
 
-def _batches(run: TextRun):
-    """Training batches on the device; counts the epoch's real and padded tokens on the way."""
+def _batches(run: TextRun) -> Iterator[tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]]:
+    """Training batches on the device; counts the epoch's non-padding tokens on the way."""
     run.epoch_tokens = 0
     for batch in run.train_loader:
         idx = batch.pop("example_index", None)
@@ -243,7 +244,8 @@ def _batches(run: TextRun):
         yield batch, batch["labels"], idx
 
 
-def _forward(run: TextRun, batch: dict[str, torch.Tensor], labels: torch.Tensor):
+def _forward(run: TextRun, batch: dict[str, torch.Tensor],
+             labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     out = run.model(**batch)  # the labels are in the batch: the model computes the loss
     return out.loss, out.logits
 
