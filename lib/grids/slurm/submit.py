@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from lib import RESULTS_DIR, ROOT
+from lib import shown_path as rel  # the one repo-relative path form
 from lib.grids import manifest
 from lib.grids.cells import RunSpec
 from lib.grids.plan import DEFAULT_PY, plan
 from lib.grids.slurm import options as slurm_options
 from lib.grids.slurm.script import batch_script
 from lib.grids.slurm.state import SlurmError, merged, read_jobs, record_submission, slurm_dir
-from lib.grids.state import rel
 
 
 @dataclass
