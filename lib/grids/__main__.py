@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import RESULTS_DIR, repo_path
+from lib import RESULTS_DIR, ROOT, repo_path
 from lib.grids import manifest
 from lib.grids.cells import GridError
 from lib.grids.definitions import GRIDS
