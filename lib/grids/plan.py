@@ -172,6 +172,9 @@ class Plan:
     def all_runs(self) -> list[RunSpec]:
         return [s for specs in self.runs.values() for s in specs] + self.extra
 
+    def todo(self) -> list[RunSpec]:
+        """The runs make would run: not finished, stale or forced (LAUNCHER=slurm submits these)."""
+        return [s for s in self.all_runs if s.json in self.rerun or self.state[s.json][0] != "finished"]
 
 
 def _manifest_entry(spec: RunSpec, state: tuple[str, str], forced: bool, previous: dict | None,
