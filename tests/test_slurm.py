@@ -419,3 +419,13 @@ def test_preempt_hook_checkpoints_and_stops_only_before_the_last_epoch(tmp_path,
     with pytest.raises(preempt.Preempted, match="WITHOUT a checkpoint"):
         preempt.check(run)
     assert len(saved) == 1
+
+
+def test_submit_without_slurm_names_the_missing_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("AEES_SLURM_CONFIG", "/nonexistent/slurm.conf")
+    with pytest.raises(slurm_state.SlurmError, match="`sbatch` is not on PATH: submit from the cluster's login node"):
+        submit("ablation-cifar-noise", "mini", results_dir=tmp_path / "results", py=PY, say=lambda *_: None)
+    scripts = list((tmp_path / "results" / "mini" / "ablation-cifar-noise" / "slurm").glob("*.sbatch"))
+    assert len(scripts) == 1  # written, so it can be submitted by hand
+    assert not (scripts[0].parent / "jobs.json").exists()
