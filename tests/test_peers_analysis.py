@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.analysis.report import open_archive, render
+from lib.analysis.render import open_archive, render
 
 # Clean CIFAR-100, 4 epochs: per seed the validation curve (best = max, final = last, peak = first argmax).
 AEES = {0: [0.30, 0.50, 0.45, 0.48], 1: [0.30, 0.40, 0.52, 0.50], 2: [0.54, 0.40, 0.40, 0.40]}

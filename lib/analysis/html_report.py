@@ -23,7 +23,7 @@ import nbformat
 
 from lib import ROOT
 from lib.analysis.build import STANDIN_LABEL
-from lib.analysis.report import open_archive, rel, write_text
+from lib.analysis.render import open_archive, rel, write_text
 
 NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
              "analysis_controller", "analysis_checkpoints", "analysis_peers", "reproduction_report")
@@ -83,7 +83,8 @@ def build_report(archive: str = "results/mini", figures: str | None = None) -> P
             "data sets." if ctx.standin else ""
     title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; code {ctx.git_sha}.\n\nChapters: clean "
              "CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, peak-checkpoint "
-             "diagnostics, and the reproduction report (thesis vs this archive)." + stand)
+             "diagnostics, the schedule-free peers (beyond the thesis), and the reproduction report (thesis vs this "
+             "archive)." + stand)
     return to_html(combine(paths, title), ctx.out / "report.html")
 
 

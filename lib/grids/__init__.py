@@ -7,13 +7,14 @@
 
 Rooms: ``cells`` (data model), ``definitions`` (the grids, with every ambiguity of the
 sources and its resolution), ``plan`` (runs, their state, parameter files, make
-fragments, manifests), ``manifest`` (manifest IO), ``runner`` (one execution), and the
-CLI ``python -m lib.grids list|plan|exec|status``.
+fragments, manifests), ``manifest`` (manifest IO), ``runner`` (one execution), ``slurm``
+(``make runs LAUNCHER=slurm``: job arrays, their state), and the CLI
+``python -m lib.grids list|plan|exec|status|submit``.
 """
 
 from lib.grids.cells import Alias, Cell, Grid, GridError, RunSpec
 from lib.grids.definitions import GRIDS
-from lib.grids.plan import alias_rows, check, cell_runs, grid_runs, plan, select
+from lib.grids.plan import alias_rows, check, cell_runs, grid_runs, plan, select_grids
 
 __all__ = ["GRIDS", "Alias", "Cell", "Grid", "GridError", "RunSpec", "alias_rows", "cell_runs",
-           "check", "grid_runs", "plan", "select"]
+           "check", "grid_runs", "plan", "select_grids"]
