@@ -79,7 +79,7 @@ def header(title: str, intro: str, name: str) -> list[nbf.NotebookNode]:
             f"Point it at another archive (e.g. a directory of thesis RunResult JSON files):\n\n"
             f"    papermill notebooks/{name}.ipynb out.ipynb -p archive /path/to/archived_results"),
         nbf.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-        code("from lib.analysis.report import chapter_status, open_archive, show, show_archive\n\n"
+        code("from lib.analysis.report import open_archive, show, show_archive, show_chapter_status\n\n"
              "ctx = open_archive(archive, figures)\nshow_archive(ctx)", check=True),
     ]
 
@@ -96,7 +96,7 @@ def chapter_notebook(chapter: str) -> nbf.NotebookNode:
         cells.append(nbf.v4.new_markdown_cell(f"## {art}. {spec.title}"))
         cells.append(code(f'show(ctx, "{art}")', check=spec.kind == "table"))
     cells.append(nbf.v4.new_markdown_cell("## Status of this chapter"))
-    cells.append(code(f'print(chapter_status(ctx, "{chapter}").to_string(index=False))', check=True))
+    cells.append(code(f'show_chapter_status(ctx, "{chapter}")', check=True))
     return finish(cells, f"analysis_{chapter}")
 
 
