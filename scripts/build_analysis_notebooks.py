@@ -2,8 +2,9 @@
 
     python scripts/build_analysis_notebooks.py              # write notebooks/analysis_*.ipynb, reproduction_report,
                                                             # explore_aees (sources, no outputs)
-    python scripts/build_analysis_notebooks.py --execute    # ... and execute them in place against results/mini
-                                                            # (the committed state nbval compares against)
+    python scripts/build_analysis_notebooks.py --execute    # ... and execute them in place (analysis: against
+                                                            # results/mini; explore_aees: on the stand-in), the
+                                                            # committed state nbval compares against
 
 One notebook per thesis chapter; each calls ``lib.analysis.report.show`` once per artifact.
 Cells that print table numbers carry the ``nbval-check-output`` tag (``pytest --nbval-lax``
@@ -211,13 +212,15 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated notebook names (default: all)")
     args = parser.parse_args()
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The kernels import this checkout's ``lib`` (not another one an editable install may point to).
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     wanted = [w for w in args.only.split(",") if w]
     for name, nb in notebooks().items():
         if wanted and name not in wanted:
             continue
         path = ROOT / "notebooks" / f"{name}.ipynb"
         nbf.write(nb, path)
-        run = args.execute and name != "explore_aees"  # exploration: a source, committed without outputs
+        run = args.execute
         if run:
             execute(path)
         print(f"wrote {path.relative_to(ROOT)}" + (" (executed)" if run else ""))

@@ -150,7 +150,7 @@ def test_index_statuses_files_hash_and_standin_label(tmp_path: Path) -> None:
     assert (csv["provenance"] == STANDIN_LABEL).all() and csv["Method"].tolist() == ["AdamW", "AEES"]
     assert (out / "cifar_clean/clean_cifar_barplot.png").stat().st_size > 0
     assert (out / "cifar_clean/clean_cifar_barplot.pdf").stat().st_size > 0
-    assert index["git_sha"].nunique() == 1
+    assert index["code_sha256"].nunique() == 1 and len(index["code_sha256"].iloc[0]) == 64
     # Re-rendered from an empty archive, stale files go and the index says missing-runs.
     empty = open_archive(tmp_path / "does-not-exist", out)
     assert render(empty, "T1")["status"] == "missing-runs"
@@ -228,7 +228,7 @@ def test_committed_notebooks_match_the_builder() -> None:
             [c.metadata.get("tags", []) for c in nb.cells], name
         assert committed.cells[1].metadata.get("tags") == ["parameters"] or name == "explore_aees"
     explore = nbformat.read(ROOT / "notebooks" / "explore_aees.ipynb", as_version=4)
-    assert not any(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # a source
+    assert all(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # committed executed
 
 
 NBVAL = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
@@ -237,10 +237,12 @@ NBVAL = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", "tests/n
 
 @pytest.mark.slow
 def test_nbval_analysis_notebooks(tmp_path: Path) -> None:
-    """The committed analysis notebooks re-run against results/mini with the same checked outputs."""
+    """The committed analysis notebooks re-run against results/mini with the same checked outputs; so does the
+    executed exploration notebook (its reward-by-hand check)."""
     notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("analysis_*.ipynb"))
-    notebooks.append("notebooks/reproduction_report.ipynb")
-    env = {**os.environ, "AEES_FIGURES_DIR": str(tmp_path), "MPLBACKEND": "Agg"}
+    notebooks += ["notebooks/reproduction_report.ipynb", "notebooks/explore_aees.ipynb"]
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)  # this checkout's lib
+    env = {**os.environ, "AEES_FIGURES_DIR": str(tmp_path), "MPLBACKEND": "Agg", "PYTHONPATH": path}
     done = subprocess.run([sys.executable, "-m", "pytest", *NBVAL, *notebooks], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -16,6 +16,7 @@ import argparse
 import copy
 import html
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> 
     """Execute each notebook with papermill (parameters ``archive``, ``figures``); returns the executed copies."""
     import papermill as pm
 
+    # The kernel imports this checkout's ``lib`` (not another one an editable install may point to).
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     done = []
     for name in names:
         target = out / "report" / f"{name}.ipynb"
