@@ -15,7 +15,8 @@
 ARCHIVE ?= results/mini
 FIGURES ?= figures
 RESULTS ?= results
-NBVAL_NOTEBOOKS = $(sort $(wildcard notebooks/analysis_*.ipynb)) notebooks/reproduction_report.ipynb notebooks/explore_aees.ipynb
+REPORT_NOTEBOOKS = $(sort $(wildcard notebooks/analysis_*.ipynb)) notebooks/reproduction_report.ipynb
+NBVAL_NOTEBOOKS = $(REPORT_NOTEBOOKS) notebooks/explore_aees.ipynb
 NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: figures report summaries analysis-notebooks test-notebooks
@@ -50,7 +51,7 @@ $(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) $(ANALYSIS_DIRS) | setup
 ## rebuilt when the figures index, the notebooks or the analysis code change
 report: $(FIGURES)/report.html
 
-$(FIGURES)/report.html: $(FIGURES)/index.csv $(NBVAL_NOTEBOOKS) $(ANALYSIS_CODE) | setup
+$(FIGURES)/report.html: $(FIGURES)/index.csv $(REPORT_NOTEBOOKS) $(ANALYSIS_CODE) | setup
 	$(PY) -m lib.analysis.html_report --archive '$(ARCHIVE)' --out '$(FIGURES)'
 
 ## summaries: run_summary.csv / group_summary.csv of RESULTS (any results directory)
