@@ -5,12 +5,15 @@
 #                                                 # afterwards only the chapters whose inputs changed)
 #   make figures ARCHIVE=/data/archived_results   # the same from a thesis archive (RunResult JSON files)
 #   make report                                   # analysis notebooks -> figures/report.html (code hidden)
+#   make -n figures report / make -q figures report   # what would be rebuilt / exit 0 when nothing would
 #   make summaries RESULTS=results/mini           # per-run and per-group summary CSVs of any results directory
 #   make analysis-notebooks                       # rewrite + re-execute the committed analysis notebooks (results/mini)
-#   make test-notebooks                           # nbval on the committed analysis notebooks
+#                                                 # and the exploration notebook
+#   make test-notebooks                           # nbval on the committed analysis and exploration notebooks
 #
 # figures/index.csv: one row per artifact (T1-T24, F2-F17, X1-X2) with status ok / partial / missing-runs,
-# the SHA-256 of its input files, the git SHA and the archive it was built from.
+# the SHA-256 of its input files and of the analysis code (content hashes, not the commit: the committed
+# figures/ rebuild byte for byte on a fresh clone) and the archive it was built from.
 
 ARCHIVE ?= results/mini
 FIGURES ?= figures
