@@ -74,7 +74,7 @@ def header(title: str, intro: str, name: str) -> list[nbf.NotebookNode]:
     return [
         nbf.v4.new_markdown_cell(
             f"# {title}\n\n{intro}\n\nEvery table is written to `figures/<chapter>/` as `.tex` + `.csv`, every "
-            "figure as `.png` + `.pdf`, and recorded in `figures/index.csv` (status, input hash, git SHA, "
+            "figure as `.png` + `.pdf`, and recorded in `figures/index.csv` (status, input and code hashes, "
             "archive). An artifact with no runs in the archive prints one line and is recorded as "
             f"`missing-runs`. Tables and figures of a stand-in archive are labelled *{STANDIN_LABEL}*.\n\n"
             f"Point it at another archive (e.g. a directory of thesis RunResult JSON files):\n\n"
@@ -96,7 +96,7 @@ def chapter_notebook(chapter: str) -> nbf.NotebookNode:
                               "print(coverage_summary(coverage(ctx.runs)))", check=True))
         cells.append(nbf.v4.new_markdown_cell(f"## {art}. {spec.title}"))
         cells.append(code(f'show(ctx, "{art}")', check=spec.kind == "table"))
-    cells.append(nbf.v4.new_markdown_cell("## Status of this chapter"))
+    cells.append(nbf.v4.new_markdown_cell(f"## Status: {title}"))
     cells.append(code(f'show_chapter_status(ctx, "{chapter}")', check=True))
     return finish(cells, f"analysis_{chapter}")
 

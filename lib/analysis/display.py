@@ -31,7 +31,8 @@ CSS = {"best": "font-weight: bold;", "second": "font-style: italic;", "": ""}
 MARK = {"best": "**{}**", "second": "_{}_"}
 TABLE_STYLES = [
     {"selector": "", "props": "border-collapse: collapse; margin: 0.5em 0 1.5em 0; font-size: 0.9em;"},
-    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0;"},
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0; "
+                                     "white-space: nowrap;"},
     {"selector": "th", "props": "text-align: left; border-bottom: 1px solid #444; padding: 0.25em 0.8em;"},
     {"selector": "td", "props": "text-align: left; padding: 0.2em 0.8em; white-space: nowrap;"},
 ]
@@ -85,7 +86,7 @@ def table_html(cells: pd.DataFrame, styles: pd.DataFrame | None = None, *, capti
         props.iloc[row] = props.iloc[row] + " border-top: 1px solid #999;"
     caption_html = html.escape(caption)
     if standin_label:
-        caption_html += f' <span style="{STANDIN_CSS}">[{html.escape(standin_label)}]</span>'
+        caption_html += f'<br><span style="{STANDIN_CSS}">[{html.escape(standin_label)}]</span>'
     styler = (df.style.hide(axis="index").set_uuid(uid).set_caption(caption_html)
               .set_table_styles(TABLE_STYLES).apply(lambda _: props, axis=None))
     return styler.to_html()

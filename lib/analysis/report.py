@@ -213,7 +213,7 @@ def show(ctx: Context, art: str) -> None:
         return
     files = "{" + ",".join(s[1:] for s in SUFFIXES[spec.kind]) + "}"
     runs = f"{row['n_runs']} run" + ("" if row["n_runs"] == 1 else "s")
-    print(f"{art} {spec.title} — {row['status']}, {runs} -> {spec.chapter}/{spec.name}.{files}")
+    print(f"{art}: {row['status']}, {runs} -> {spec.chapter}/{spec.name}.{files}")
     for note in ([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes:
         print(f"  {note}")
     label = STANDIN_LABEL if ctx.standin else None
