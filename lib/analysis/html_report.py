@@ -108,9 +108,9 @@ def build_report(archive: str = "results/mini", figures: str | None = None) -> P
             "data sets." if ctx.standin else ""
     prov = provenance()
     sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
-    title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}.\n\nChapters: clean "
-             "CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, peak-checkpoint "
-             "diagnostics, and the reproduction report (thesis vs this archive)." + stand)
+    title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}."
+             "\n\nChapters: clean CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, "
+             "peak-checkpoint diagnostics, and the reproduction report (thesis vs this archive)." + stand)
     return to_html(combine(paths, title), ctx.out / "report.html")
 
 
