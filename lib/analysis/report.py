@@ -11,8 +11,9 @@ code_sha256, archive`` (+ ``profile, n_runs, title, note``). ``status`` is ``ok`
 input files, ``code_sha256`` the analysis code and reference numbers that drew it
 (``code_sha256()``): content hashes, not a commit SHA, so that the committed
 ``figures/`` rebuilt on a fresh clone are byte-identical. Output goes to ``figures/``
-unless ``$AEES_FIGURES_DIR`` or ``out`` says otherwise (the tests use this to leave the tree alone). Every table and figure
-of a stand-in archive carries "offline stand-in — not thesis numbers".
+unless ``$AEES_FIGURES_DIR`` or ``out`` says otherwise (the tests use this to leave the
+tree alone). Every table and figure of a stand-in archive carries "offline stand-in — not
+thesis numbers".
 """
 
 from __future__ import annotations
