@@ -27,17 +27,27 @@ NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_s
 # Incremental: each chapter is one target, a stamp holding its index rows, under
 # FIGURES/.make/<archive>/ (ignored by git). A chapter is rebuilt when the analysis code or the
 # thesis reference numbers change, when a RunResult file it read changes (FIGURES/.make/<archive>/
-# <chapter>.csv.d, written with the stamp) or when a file appears in or leaves the archive (its
-# folders' times). Switching ARCHIVE builds that archive's stamps and drops the other archive's
-# stamp of the same chapter first, so that switching back rebuilds too. `make -n figures report`
-# lists exactly what would run; `make -q figures report` exits 0 when nothing would.
+# <chapter>.csv.d, written with the stamp), or when a file appeared in or left the archive since
+# it was built (the .d file records the archive's file list; ANALYSIS_FILES is today's). Other
+# writes into the archive (a manifest rewritten by `make runs`) rebuild nothing. Switching ARCHIVE
+# builds that archive's stamps and drops the other archive's stamp of the same chapter first, so
+# that switching back rebuilds too. `make -n figures report` lists exactly what would run;
+# `make -q figures report` exits 0 when nothing would.
 ANALYSIS_CHAPTERS := cifar_clean cifar_noisy nlp ablations compute controller checkpoints
 ANALYSIS_CODE := $(wildcard lib/__init__.py lib/analysis/*.py) $(shell find reference/thesis-results -type f 2>/dev/null)
 ANALYSIS_STAMPS = $(FIGURES)/.make/$(subst /,_,$(patsubst /%,%,$(patsubst $(CURDIR)/%,%,$(abspath $(ARCHIVE)))))
-ANALYSIS_DIRS = $(shell find '$(ARCHIVE)' -type d 2>/dev/null)
+ANALYSIS_FILES := $(shell cd '$(ARCHIVE)' 2>/dev/null && find . -mindepth 1 -name '.*' -prune -o -type f -print \
+  | LC_ALL=C sort)
 INCREMENTAL = $(PY) -m lib.analysis.incremental
 
 -include $(wildcard $(ANALYSIS_STAMPS)/*.csv.d)
+
+# A chapter whose recorded file list differs from today's depends on a phony target: out of date.
+_analysis_same = $(and $(findstring x $(1) x,x $(2) x),$(findstring x $(2) x,x $(1) x))
+$(foreach c,$(ANALYSIS_CHAPTERS),$(eval $(ANALYSIS_STAMPS)/$(c).csv: \
+  $(if $(call _analysis_same,$(strip $(ANALYSIS_SEEN_$(c))),$(strip $(ANALYSIS_FILES))),,analysis-archive-changed)))
+.PHONY: analysis-archive-changed
+analysis-archive-changed: ;
 
 ## figures: every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
 ## and FIGURES/index.csv; only chapters whose inputs changed are rebuilt
@@ -46,7 +56,7 @@ figures: $(FIGURES)/index.csv
 $(FIGURES)/index.csv: $(foreach c,$(ANALYSIS_CHAPTERS),$(ANALYSIS_STAMPS)/$(c).csv) | setup
 	$(INCREMENTAL) index --out '$(FIGURES)' $^
 
-$(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) $(ANALYSIS_DIRS) | setup
+$(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) | setup
 	@rm -f $(FIGURES)/.make/*/$*.csv
 	$(INCREMENTAL) chapter $* --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamp '$@'
 

@@ -6,7 +6,9 @@
 ``chapter`` renders the artifacts of one chapter into ``<out>/<chapter>/`` (``report.render``),
 writes their index rows to ``--stamp`` (the make target) and, beside it, ``<stamp>.d``: a make
 rule that makes the stamp depend on every RunResult file the chapter read, plus an empty rule
-per file (so a deleted run is a change, not an error), as ``gcc -MMD -MP`` does for headers.
+per file (so a deleted run is a change, not an error), as ``gcc -MMD -MP`` does for headers,
+and the list of the archive's files at build time (a run that appears anywhere in the
+archive may belong to any chapter: ``mk/analysis.mk`` rebuilds a chapter whose list differs).
 ``index`` joins the chapters' rows into ``<out>/index.csv`` in thesis order. ``mk/analysis.mk``
 wires both; every write is atomic.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,11 +37,28 @@ def make_path(path: str | Path) -> str:
     return text.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$").replace(":", "\\:")
 
 
-def depfile(target: str, inputs: list[str]) -> str:
-    """``target: inputs`` plus one empty rule per input."""
+def archive_listing(archive: Path) -> list[str]:
+    """Every file of the archive folder as ``./<relative path>``, hidden ones (and hidden folders) left out, in
+    byte order: what ``find . -mindepth 1 -name '.*' -prune -o -type f -print | LC_ALL=C sort`` prints there
+    (``mk/analysis.mk`` compares the two to notice a run that appeared or left). Empty for a single file."""
+    if not archive.is_dir():
+        return []
+    out = []
+    for dirpath, dirnames, filenames in os.walk(archive):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel_dir = Path(dirpath).relative_to(archive)
+        out += [f"./{(rel_dir / n).as_posix()}" if str(rel_dir) != "." else f"./{n}"
+                for n in filenames if not n.startswith(".") and Path(dirpath, n).is_file()]
+    return sorted(out, key=lambda p: p.encode())
+
+
+def depfile(target: str, chapter_name: str, inputs: list[str], listing: list[str]) -> str:
+    """``target: inputs``, one empty rule per input (a deleted input is a change, not an error), and the archive
+    listing the chapter was built from as ``ANALYSIS_SEEN_<chapter>``."""
     deps = [make_path(p) for p in sorted(set(inputs))]
     head = target.replace(" ", "\\ ") + ":" + "".join(f" \\\n  {d}" for d in deps)
-    return "\n".join([head, ""] + [f"{d}:" for d in deps]) + "\n"
+    seen = " ".join(p.replace("$", "$$").replace("#", "\\#") for p in listing)
+    return "\n".join([head, ""] + [f"{d}:" for d in deps] + ["", f"ANALYSIS_SEEN_{chapter_name} := {seen}"]) + "\n"
 
 
 def chapter(name: str, archive: str, out: str | None, stamp: Path) -> pd.DataFrame:
@@ -49,7 +69,7 @@ def chapter(name: str, archive: str, out: str | None, stamp: Path) -> pd.DataFra
     ids = artifact_ids(name)
     rows = pd.DataFrame([render(ctx, a) for a in ids], columns=INDEX_COLUMNS)
     inputs = [p for a in ids for p in build(ctx, a).inputs]
-    write_text(Path(str(stamp) + ".d"), depfile(str(stamp), inputs))
+    write_text(Path(str(stamp) + ".d"), depfile(str(stamp), name, inputs, archive_listing(ctx.archive)))
     write_text(stamp, rows.to_csv(index=False))  # last: the target is newer than its dependency file
     return rows
 
