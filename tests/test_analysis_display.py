@@ -12,7 +12,7 @@ from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids
 from lib.analysis.display import alt_text, plain, table_html, untex
 from lib.analysis.html_report import with_alt
 from lib.analysis.plots import new_figure
-from lib.analysis.report import build, open_archive
+from lib.analysis.render import build, open_archive
 
 
 def _table() -> tuple[pd.DataFrame, pd.DataFrame]:

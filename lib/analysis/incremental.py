@@ -26,7 +26,7 @@ import pandas as pd
 
 from lib import ROOT
 from lib.analysis.build import CHAPTERS, artifact_ids
-from lib.analysis.report import INDEX, INDEX_COLUMNS, build, open_archive, rel, render, write_text
+from lib.analysis.render import INDEX, INDEX_COLUMNS, build, open_archive, rel, render, write_text
 
 
 def make_path(path: str | Path) -> str:
