@@ -33,7 +33,7 @@ from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import checkpoint
+from lib.train import checkpoint, guard, progress
 from lib.train.common import (
     SUBSET_KEYS,
     EpochTimer,
@@ -75,6 +75,7 @@ def start(cfg: CifarConfig) -> CifarRun:
     set_seed(cfg.seed)
     run = CifarRun(cfg=cfg, device=resolve_device(cfg.device))
     run.output = resolve_output(cfg.output or default_output(cfg))
+    guard.claim(run.output, cfg)  # output path checked and the run locked before any data
     if cfg.precision == "bf16" and run.device.type == "cpu":
         print("note: precision=bf16 on CPU runs bf16 autocast on the CPU (slow; meant for GPUs)")
     return run
@@ -145,8 +146,10 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
     correct = torch.zeros((), dtype=torch.long, device=dev)
     subset = torch.zeros(3, dtype=torch.long, device=dev)
     n = 0
-    for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
-                                   generator=run.data_generator, device=dev):
+    batches = train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
+                            generator=run.data_generator, device=dev)
+    total = -(-len(run.targets) // cfg.batch_size)
+    for x, y, idx in progress.steps(batches, total, f"epoch {run.epoch + 1}/{cfg.epochs}"):
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         run.stepper.start()

@@ -257,11 +257,12 @@ def thesis_result(run: RunState, *, method_name: str, task_name: str, model_name
 def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, Any]:
     """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
     from lib.results import save_run_result
-    from lib.train import checkpoint
+    from lib.train import checkpoint, guard
 
     result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
     save_run_result(result, path)
     checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    guard.release(run.output)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
           f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
     result["_path"] = str(path)

@@ -64,7 +64,7 @@ from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train import checkpoint  # noqa: E402
+from lib.train import checkpoint, guard, progress  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
     EpochTimer,
@@ -127,6 +127,8 @@ def start(cfg: TextConfig) -> TextRun:
     from lib.train.text_result import default_output
     run = TextRun(cfg=cfg, device=resolve_device(cfg.device))
     run.output = repo_path(cfg.output, default_output(cfg))
+    if not cfg.pretokenize_only:  # output path checked and the run locked before any data
+        guard.claim(run.output, cfg)
     return run
 
 
@@ -269,7 +271,8 @@ def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
     n = tokens = 0
     timer = EpochTimer(dev)
     timer.start()
-    for batch in run.train_loader:
+    for batch in progress.steps(run.train_loader, len(run.train_loader),
+                                f"epoch {run.epoch + 1}/{run.cfg.epochs}"):
         idx = batch.pop("example_index", None)
         tokens += int(batch["attention_mask"].sum())  # a CPU tensor: no device sync
         size, seq_len = batch["input_ids"].shape
