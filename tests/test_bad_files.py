@@ -139,3 +139,31 @@ def test_damaged_text_standin_is_regenerated(tmp_path, capsys, damage):
     assert log.count("regenerating the sst2 stand-in") == 1
     assert ("cannot be read" in log) if damage == "truncated" else ("is not this stand-in" in log)
     assert split.read_bytes() == before
+
+
+def test_truncated_tokenized_cache_is_rebuilt(tmp_path, capsys):
+    from lib.data import standin_model as sm
+    from lib.data import standin_text as st
+    from lib.data.text import prepare_text_task
+
+    corpus = st.standin_corpus(3, 60)
+    model = sm.build_standin_model_dir(tmp_path / "model", corpus, seed=0, vocab_size=300)
+    data = st.write_text_standin("sst2", tmp_path / "raw", seed=0, n_train=60, n_validation=20)
+
+    def prepare():
+        return prepare_text_task("sst2", tokenizer_dir_or_name=model, max_length=32,
+                                 tokenized_dataset_dir=tmp_path / "tok", cache_dir=tmp_path / "hf",
+                                 local_files_only=True, standin_dir=data)
+
+    expected = list(prepare().train["input_ids"])
+    arrow = next((tmp_path / "tok").glob("train-*/data-*.arrow"))
+    cut = arrow.with_name("cut")  # a new file: the first load's memory map stays valid
+    cut.write_bytes(arrow.read_bytes()[: arrow.stat().st_size // 2])
+    os.replace(cut, arrow)
+    capsys.readouterr()
+    again = prepare()
+    log = capsys.readouterr().out
+    assert log.count("cannot be read") == 1 and "rebuilding it" in log and "tokenized cache" in log
+    assert again.cache_info["splits"]["train"]["reused"] is False
+    assert again.cache_info["splits"]["validation"]["reused"] is True
+    assert list(again.train["input_ids"]) == expected
