@@ -36,7 +36,9 @@ START_TIMEOUT = 120
 RUN_TIMEOUT = 600  # explore_aees.ipynb itself: see the README (a few minutes on two busy cores)
 
 
-def _browser() -> tuple[str, str]:
+@pytest.fixture
+def chromium_paths() -> tuple[str, str]:
+    """(browser, chromedriver); skips with the reason when either, or Selenium, is missing."""
     pytest.importorskip("selenium", reason="selenium is not installed (pinned in pyproject.toml)")
     binary = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
     driver = shutil.which("chromedriver")
@@ -67,6 +69,9 @@ def lab(tmp_path):
     settings.mkdir(parents=True)
     # every cell stays in the page (no virtual scrolling), so every output can be checked
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    news = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     token, port = secrets.token_hex(16), _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
@@ -140,8 +145,9 @@ return {
 """
 
 
-def test_explore_notebook_runs_in_jupyterlab_in_chromium(lab, tmp_path):
-    binary, driver = _browser()
+@pytest.mark.slow
+def test_explore_notebook_runs_in_jupyterlab_in_chromium(chromium_paths, lab, tmp_path):
+    binary, driver = chromium_paths
     base, token, work = lab
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -172,6 +178,8 @@ def test_explore_notebook_runs_in_jupyterlab_in_chromium(lab, tmp_path):
         WebDriverWait(browser, 30).until(lambda b: b.execute_script(PAGE_STATE)["rendered"]
                                          == b.execute_script(PAGE_STATE)["images"])
         state = browser.execute_script(PAGE_STATE)
+        browser.execute_script("const i = document.querySelector('.jp-Notebook .jp-OutputArea-output img');"
+                               "if (i) i.scrollIntoView({block: 'center'});")  # the screenshot shows a figure
         browser.save_screenshot(str(shot))
     except Exception:
         browser.save_screenshot(str(shot))
