@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lib import config
-from lib.train import checkpoint
+from lib.train import checkpoint, guard
 from lib.train import cifar as T
 
 TINY = dict(epochs=3, standin_n_train=256, standin_n_test=128, model_width=8, batch_size=64,
@@ -23,10 +23,12 @@ TINY = dict(epochs=3, standin_n_train=256, standin_n_test=128, model_width=8, ba
 def tiny(tmp_path, monkeypatch):
     """Run a tiny mini CIFAR run in this process on a stand-in under tmp_path/data."""
     monkeypatch.setattr(T, "DATA_DIR", tmp_path / "data")
+    started = []
 
     def run(output, until_fit=False, **params):
         cfg = config.resolve("cifar100", "mini", {**TINY, **params, "output": str(output)})
         r = T.start(cfg)
+        started.append(r.output)
         T.load_data(r)
         T.build_model(r)
         T.build_optimization(r)
@@ -34,7 +36,9 @@ def tiny(tmp_path, monkeypatch):
             return r
         T.fit(r)
         return T.finish(r)
-    return run
+    yield run
+    for output in started:  # runs a test left unfinished hold their lock until here
+        guard.release(output)
 
 
 def test_garbage_checkpoint_is_moved_aside_and_the_run_starts_afresh(tiny, tmp_path, capsys):

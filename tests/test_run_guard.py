@@ -15,12 +15,12 @@ from lib.train import cifar as T
 from lib.train import guard
 
 TINY = dict(epochs=1, standin_n_train=256, standin_n_test=128, model_width=8, batch_size=64, seed=0)
+# A second process claiming the run, without torch (T.start claims the same way: see the papermill test)
 START = """
-import sys
-from lib import config
-from lib.train import cifar as T
-cfg = config.resolve("cifar100", "mini", dict(epochs=1, seed=0, output=sys.argv[1]))
-T.start(cfg)
+import sys, types
+from pathlib import Path
+from lib.train import guard
+guard.claim(Path(sys.argv[1]), types.SimpleNamespace(profile="mini"))
 print("claimed")
 """
 

@@ -88,10 +88,12 @@ def _check_grid(output: Path, cfg: Any) -> None:
     found = _grid_entry(output)
     if found is None:
         return
-    grid_dir, data = found
+    _, data = found
     grid, profile = data.get("grid"), data.get("profile")
     outputs = {(ROOT / r["output"]).resolve(): r for r in data.get("runs", []) if r.get("output")}
     run = outputs.get(output.resolve())
+    if run is not None and not (run.get("task") and isinstance(run.get("parameters"), dict)):
+        return  # a manifest entry without parameters: nothing to compare with
     elsewhere = f"write it elsewhere, e.g. output=results/{cfg.profile}/scratch/{output.name}"
     if run is None:
         alias = next((a for a in data.get("aliases", []) if a.get("name") == output.stem), None)
