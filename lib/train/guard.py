@@ -72,23 +72,22 @@ def _check_writable(output: Path) -> None:
                               "choose another output path or fix the folder's permissions")
 
 
-def _grid_entry(output: Path) -> tuple[Path, dict[str, Any]] | None:
-    """(grid folder, its manifest) when ``output`` lies directly in a grid's folder."""
+def _grid_manifest(output: Path) -> dict[str, Any] | None:
+    """The manifest of the grid whose folder holds ``output``, or None (not a grid folder)."""
     manifest = output.parent / "manifest.json"
     if not manifest.is_file():
         return None
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return (output.parent, data) if isinstance(data, dict) and "grid" in data else None
+        return None  # unreadable: the grid runner reports and rewrites it
+    return data if isinstance(data, dict) and "grid" in data else None
 
 
 def _check_grid(output: Path, cfg: Any) -> None:
-    found = _grid_entry(output)
-    if found is None:
+    data = _grid_manifest(output)
+    if data is None:
         return
-    _, data = found
     grid, profile = data.get("grid"), data.get("profile")
     outputs = {(ROOT / r["output"]).resolve(): r for r in data.get("runs", []) if r.get("output")}
     run = outputs.get(output.resolve())
