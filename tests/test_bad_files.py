@@ -171,3 +171,18 @@ def test_truncated_tokenized_cache_is_rebuilt(tmp_path, capsys):
     assert again.cache_info["splits"]["train"]["reused"] is False
     assert again.cache_info["splits"]["validation"]["reused"] is True
     assert list(again.train["input_ids"]) == expected
+
+
+def test_damaged_standin_model_is_rebuilt(tmp_path, capsys):
+    from lib.data import standin_model as sm
+    from lib.data import standin_text as st
+
+    corpus = st.standin_corpus(5, 40)
+    folder = sm.build_standin_model_dir(tmp_path / "model", corpus, seed=0, vocab_size=200)
+    weights = folder / "model.safetensors"
+    before = weights.read_bytes()
+    weights.write_bytes(before[: len(before) // 3])
+    assert sm.build_standin_model_dir(tmp_path / "model", corpus, seed=0, vocab_size=200) == folder
+    log = capsys.readouterr().out
+    assert log.count("is damaged") == 1 and "rebuilding it" in log
+    assert weights.read_bytes() == before
