@@ -135,6 +135,7 @@ def archive(tmp_path: Path) -> Path:
     write(tmp_path, "cifar_noisy/cifar100_sym40_seed3/truncated", good[: len(good) // 2])
     write(tmp_path, "manifest.json", {"run_count": 2, "runs": []})
     write(tmp_path, "logs/run.log", "{not json")
+    write(tmp_path, "mini/cifar_clean/run.json.ckpt.corrupt-20261129T120000Z", "garbage")  # moved aside
     write(tmp_path, "notebooks/train.ipynb", {"cells": [], "metadata": {}})
     write(tmp_path, "instability_penalty_ablation/seed_0/copy.json", CASES["cifar_clean/aees.json"][0])
     write(tmp_path, "instability_penalty_ablation/seed_0/clean_penalty_0p1_seed0.json",
