@@ -61,3 +61,28 @@ def test_papermill_kernel_gets_plain_lines(tmp_path):
                     str(dst)], check=True, env=env, cwd=ROOT, capture_output=True, timeout=300)
     text = nbformat.read(dst, as_version=4).cells[0].outputs[0]["text"]
     assert text.strip() == "mode lines"
+
+
+@pytest.mark.slow
+def test_jupyter_kernel_gets_a_widget():
+    from jupyter_client.manager import start_new_kernel
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "AEES_PROGRESS")}
+    env["PYTHONPATH"] = str(ROOT)
+    km, kc = start_new_kernel(kernel_name="aees", cwd=str(ROOT), env=env)
+    try:
+        kc.execute("from lib.train import progress\nprogress.DELAY_SECONDS = 0\nprint(progress.mode())\n"
+                   "n = len(list(progress.steps(iter(range(10)), 10, 'epoch 1/1')))")
+        seen = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["msg_type"] in ("stream", "display_data", "error"):
+                seen.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and seen:
+                break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert seen[0]["content"].get("text") == "widget\n", seen[0]["content"]
+    assert any("application/vnd.jupyter.widget-view+json" in m["content"].get("data", {}) for m in seen)
+    assert not any(m["msg_type"] == "error" for m in seen)
