@@ -148,7 +148,7 @@ def test_index_statuses_files_hash_and_standin_label(tmp_path: Path) -> None:
     assert (csv["provenance"] == STANDIN_LABEL).all() and csv["Method"].tolist() == ["AdamW", "AEES"]
     assert (out / "cifar_clean/clean_cifar_barplot.png").stat().st_size > 0
     assert (out / "cifar_clean/clean_cifar_barplot.pdf").stat().st_size > 0
-    assert index["git_sha"].nunique() == 1
+    assert index["code_sha256"].nunique() == 1 and len(index["code_sha256"].iloc[0]) == 64
     # Re-rendered from an empty archive, stale files go and the index says missing-runs.
     empty = open_archive(tmp_path / "does-not-exist", out)
     assert render(empty, "T1")["status"] == "missing-runs"
@@ -226,7 +226,7 @@ def test_committed_notebooks_match_the_builder() -> None:
             [c.metadata.get("tags", []) for c in nb.cells], name
         assert committed.cells[1].metadata.get("tags") == ["parameters"] or name == "explore_aees"
     explore = nbformat.read(ROOT / "notebooks" / "explore_aees.ipynb", as_version=4)
-    assert not any(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # a source
+    assert all(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # committed executed
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from lib import ROOT
@@ -64,7 +65,11 @@ def lab(tmp_path):
     """JupyterLab on a copy of the notebook; yields (base url, token, notebook folder)."""
     work = tmp_path / "notebooks"
     work.mkdir()
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
+    nb = nbformat.read(ROOT / "notebooks" / NOTEBOOK, as_version=4)
+    for cell in nb.cells:  # the committed notebook is executed: start from a blank one
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, work / NOTEBOOK)
     settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # every cell stays in the page (no virtual scrolling), so every output can be checked
@@ -190,6 +195,7 @@ def test_explore_notebook_runs_in_jupyterlab_in_chromium(chromium_paths, lab, tm
 
     saved = _get(f"{base}/api/contents/{NOTEBOOK}?token={token}")["content"]
     code = [c for c in saved["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))  # all ran, in order, here
     errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert not errors, [f"{o['ename']}: {o['evalue']}" for o in errors]
     assert not state["errors"], state["errors"]

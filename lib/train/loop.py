@@ -24,7 +24,7 @@ from lib.control import ControllerLogger, build_aees
 from lib.control.internals import closed_episode_count
 from lib.control.wiring import MODES_BY_METHOD
 from lib.results import save_run_result
-from lib.train import checkpoint, guard, progress
+from lib.train import checkpoint, guard, preempt, progress
 from lib.train.common import (
     EpochTimer,
     aees_engine,
@@ -198,6 +198,7 @@ def fit(run: RunState, task: Task) -> None:
             run.scheduler.step()
         run.epoch += 1
         checkpoint.after_epoch(run)
+        preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
 
