@@ -232,22 +232,18 @@ def test_committed_notebooks_match_the_builder() -> None:
 @pytest.mark.slow
 def test_explore_reward_by_hand_and_locked_pairs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """explore_aees: protocol 5.6 by hand equals pulseopt's logged reward; independent 3×3 locks to 3 pairs."""
-    from lib.analysis import explore
+    from lib.train import cifar, explore
 
-    monkeypatch.setattr(explore, "DATA_DIR", tmp_path)
-    explore.standin_data.cache_clear()
-    try:
-        run = explore.short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=10, steps=45, seed=0)
-        rewards = run.logs["episode_rewards"]
-        assert len(rewards) == 5 and len(run.episode_losses(4)) == 5  # the partial last episode is closed too
-        for k, r in enumerate(rewards):
-            hand = explore.reward_by_hand(run.episode_losses(k))
-            assert hand["reward"] == pytest.approx(r, abs=1e-12)
-            assert hand["ema_end"] == pytest.approx(run.logs["episode_ema_loss_ends"][k], abs=1e-12)
-        dual = {"noise_candidates": (0.0, 0.005, 0.01), "episode_length": 4}
-        table = explore.compare_settings({"ind": dual, "cond": {**dual, "structured_control_mode": "conditional"}},
-                                         steps=80, seeds=(0,)).set_index("setting")
-        assert table.loc["ind", "pairs_tried"] == "3/9" and table.loc["ind", "episodes"] == 20
-        assert int(table.loc["cond", "pairs_tried"].split("/")[0]) > 3
-    finally:
-        explore.standin_data.cache_clear()
+    monkeypatch.setattr(cifar, "DATA_DIR", tmp_path)
+    run = explore.short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=10, steps=45, seed=0)
+    rewards = run.logs["episode_rewards"]
+    assert len(rewards) == 5 and len(run.episode_losses(4)) == 5  # the partial last episode is closed too
+    for k, r in enumerate(rewards):
+        hand = explore.reward_by_hand(run.episode_losses(k))
+        assert hand["reward"] == pytest.approx(r, abs=1e-12)
+        assert hand["ema_end"] == pytest.approx(run.logs["episode_ema_loss_ends"][k], abs=1e-12)
+    dual = {"noise_candidates": (0.0, 0.005, 0.01), "episode_length": 4}
+    table = explore.compare_settings({"ind": dual, "cond": {**dual, "structured_control_mode": "conditional"}},
+                                     steps=80, seeds=(0,)).set_index("setting")
+    assert table.loc["ind", "pairs_tried"] == "3/9" and table.loc["ind", "episodes"] == 20
+    assert int(table.loc["cond", "pairs_tried"].split("/")[0]) > 3
