@@ -21,6 +21,7 @@ from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.controller import coverage, coverage_summary
 from lib.analysis.reference import REFERENCE_DIR, thesis_numbers
 from lib.analysis.render import INDEX_COLUMNS, build, open_archive, render, render_all, reproduction
+from runresult_factory import run_result
 
 SPREAD = (-2, -1, 0, 1, 2)  # per-seed offsets (sum 0), in units of 1e-3
 SCRIPT = ROOT / "scripts" / "build_analysis_notebooks.py"
@@ -39,10 +40,10 @@ def record(seed: int, *, best: float, final: float, peak: int, epochs: int = 200
     if profile:
         cfg.update(profile=profile, data_standin=True)
     method = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}[mode]
-    return {"method_name": method, "task_name": task, "seed": seed, "config": cfg, "best_val_accuracy": best,
-            "final_val_accuracy": final, "val_accuracies": val, "total_epochs": epochs, "total_steps": epochs * 10,
-            "controller_logs": None if mode == "baseline" else {"lr_controller_logs": {"arm_values": list(lr)}},
-            "episode_logs": episodes, "run_tag": run_tag}
+    return run_result(task, method_name=method, seed=seed, config=cfg, best_val_accuracy=best,
+                      final_val_accuracy=final, val_accuracies=val, total_steps=epochs * 10,
+                      controller_logs=None if mode == "baseline" else {"lr_controller_logs": {"arm_values": list(lr)}},
+                      episode_logs=episodes, run_tag=run_tag)
 
 
 def write_cell_runs(root: Path, name: str, best: float, final: float, peak_mean: float, **kw) -> None:
