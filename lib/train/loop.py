@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pulseopt import AEES
 
 from lib.control import ControllerLogger, build_aees
 from lib.control.internals import closed_episode_count
@@ -27,9 +28,7 @@ from lib.results import save_run_result
 from lib.train import checkpoint, guard, preempt, progress
 from lib.train.common import (
     EpochTimer,
-    aees_engine,
     autocast,
-    episode_summary,
     record_subset_epoch,
     subset_hits,
 )
@@ -39,6 +38,13 @@ from lib.train.state import RunState
 def control_mode(cfg: Any) -> str:
     """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
     return cfg.control_mode if hasattr(cfg, "control_mode") else MODES_BY_METHOD[cfg.method]
+
+
+def aees_engine(cfg: Any) -> dict[str, Any]:
+    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
+    if cfg.aees_impl == "stock":
+        return {"aees_class": AEES}
+    return {"update_norm": cfg.update_norm}
 
 
 class Stepper:
@@ -129,6 +135,21 @@ class Task:
     epoch_extras: Callable[[Any, float], tuple[dict[str, Any], str]] = lambda run, seconds: ({}, "")
     best_extras: Callable[[Any], dict[str, Any]] = lambda run: {}
     steps_per_epoch: Callable[[Any], int | None] = lambda run: None  # for the progress bar
+
+
+def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
+    """Short text on the episodes closed since index ``since`` (for the epoch line)."""
+    if aees is None:
+        return "", since
+    logs = aees.get_logs()
+    n = len(logs["episode_rewards"])
+    if n == since:
+        return "", n
+    lrs = logs["selected_lr_values"][since:]
+    sig = logs["selected_noise_values"][since:]
+    rew = logs["episode_rewards"][since:]
+    arms = " ".join(f"x{lr:g}" + (f"/s{s:g}" if s else "") for lr, s in zip(lrs, sig, strict=True))
+    return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
 
 
 def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
