@@ -136,7 +136,7 @@ EXPLORE = [
      "Next: `train_cifar100.ipynb` runs the real thing (one run per execution); the `analysis_*` notebooks "
      "build the thesis tables and figures from a results archive."),
     ("code", "%matplotlib inline\nimport matplotlib.pyplot as plt\n\n"
-     "from lib.analysis.explore import compare_settings, reward_by_hand, short_run\n\n"
+     "from lib.train.explore import compare_settings, reward_by_hand, short_run\n\n"
      "run = short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=20, steps=300, seed=0)\n"
      "print(f\"{len(run.step_losses)} steps, {len(run.logs['episode_rewards'])} episodes of "
      "{run.settings['episode_length']} steps\")"),
