@@ -51,6 +51,7 @@ from lib.train.common import (
     subset_hits,
 )
 from lib.train.cifar_result import default_output
+from lib.train.rehearsal import capped
 
 STANDIN_SEED = 0  # the stand-in data set is one fixed data set, like the real one
 
@@ -145,8 +146,8 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
     correct = torch.zeros((), dtype=torch.long, device=dev)
     subset = torch.zeros(3, dtype=torch.long, device=dev)
     n = 0
-    for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
-                                   generator=run.data_generator, device=dev):
+    for x, y, idx in capped(train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
+                                          generator=run.data_generator, device=dev), cfg):
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         run.stepper.start()
@@ -173,7 +174,7 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
 def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     run.model.eval()
     preds = []
-    for x, _, _ in eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device):
+    for x, _, _ in capped(eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device), run.cfg):
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(run.device, run.cfg.precision):
@@ -186,7 +187,7 @@ def _evaluate(run: CifarRun) -> float:
     pred = _predict(run, run.data.test_images, run.test_targets)
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
-    return int((pred == run.test_targets).sum()) / len(pred)
+    return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap
 
 
 def fit(run: CifarRun) -> None:
@@ -223,9 +224,10 @@ def fit(run: CifarRun) -> None:
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
     """The four diagnostic accuracies of protocol 4.2 from one eval pass over the train images."""
     pred = _predict(run, run.data.train_images, run.targets)
-    noisy_hit = pred == run.targets
-    clean_hit = pred == run.clean_targets
-    corr = run.corrupted
+    n = len(pred)  # all images, or the first few under rehearsal_max_steps
+    noisy_hit = pred == run.targets[:n]
+    clean_hit = pred == run.clean_targets[:n]
+    corr = run.corrupted[:n]
 
     def acc(hit: torch.Tensor) -> float:
         return int(hit.sum()) / hit.numel()

@@ -259,7 +259,10 @@ def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, 
     from lib.results import save_run_result
     from lib.train import checkpoint
 
+    from lib.train.rehearsal import mark_result  # issue 12 hook: peak memory, rehearsal/replica marks
+
     result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    mark_result(run, result)
     save_run_result(result, path)
     checkpoint.checkpoint_path(path).unlink(missing_ok=True)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
