@@ -15,7 +15,7 @@ from __future__ import annotations
 
 PAPERMILL = ".venv/bin/papermill"
 ONLINE = "HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0"
-ALL = "make prepare-thesis   # with network: every piece below at once"
+ALL = "make prepare-thesis"
 
 PRETOKENIZE = {
     "sst2": f"{ONLINE} {PAPERMILL} notebooks/train_sst2.ipynb results/scratch/sst2_pretokenize.ipynb "

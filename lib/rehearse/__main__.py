@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from concurrent.futures import ThreadPoolExecutor
+
 import yaml
 
 from lib import ROOT
@@ -81,7 +83,7 @@ class Rehearsal:
             rc = proc.wait()
         return rc, time.perf_counter() - t0, stem.with_suffix(".log").read_text(), ckpt_bytes
 
-    def pretokenize(self, key: str) -> None:
+    def pretokenize(self, key: str) -> dict[str, Any]:
         task, extra = PRETOKENIZE[key]
         out = self.work / "pretokenize" / key
         params = {"profile": "thesis", "pretokenize_only": True, "cache_dir": str(self.hf),
@@ -90,9 +92,9 @@ class Rehearsal:
         checks = [("pretokenize run succeeded", rc == 0, f"exit {rc}, see {out.with_suffix('.log')}"),
                   ("tokenized caches written, no RunResult", "tokenized cache written" in log
                    and not out.with_suffix(".json").exists(), "")]
-        self.rows.append({"step": f"pretokenize {key}", "task": task, "seconds": seconds, "checks": checks})
+        return {"step": f"pretokenize {key}", "task": task, "seconds": seconds, "checks": checks}
 
-    def run(self, spec: Any, resume: bool) -> None:
+    def run(self, spec: Any, resume: bool) -> dict[str, Any]:
         stem = self.work / "runs" / spec.grid / spec.name
         params = {**spec.parameters, "epochs": EPOCHS, "rehearsal_max_steps": self.max_steps,
                   "device": self.device, "output": str(stem.with_suffix(".json"))}
@@ -116,10 +118,16 @@ class Rehearsal:
             if spec.task != "cifar100":
                 reused = result["config"]["data_cache"]["reused"]
                 checks.append(("pretokenized caches reused offline (local_files_only)", reused, ""))
-        self.rows.append({"step": f"{spec.grid}: {spec.name}", "task": spec.task, "seconds": seconds,
-                          "checkpoint_bytes": ckpt, "checks": checks,
-                          "peak_memory": None if result is None else result.get("peak_memory"),
-                          "json_bytes": stem.with_suffix(".json").stat().st_size if result else None})
+        return {"step": f"{spec.grid}: {spec.name}", "task": spec.task, "seconds": seconds,
+                "checkpoint_bytes": ckpt, "checks": checks,
+                "peak_memory": None if result is None else result.get("peak_memory"),
+                "json_bytes": stem.with_suffix(".json").stat().st_size if result else None}
+
+    def parallel(self, jobs: int, calls: list[tuple[Any, ...]]) -> None:
+        """``calls`` = (method, args...), ``jobs`` at a time; rows in the order of ``calls``."""
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(fn, *args) for fn, *args in calls]
+            self.rows += [f.result() for f in futures]
 
     def refused_by_analysis(self) -> None:
         from lib.analysis.load import load_archive
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lib.rehearse", description=__doc__)
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--max-steps", type=int, default=2, help="optimizer steps and eval batches per epoch")
+    ap.add_argument("--jobs", type=int, default=1, help="notebook executions at a time")
     ap.add_argument("--grids", default="", help="grid names (default: every thesis grid)")
     ap.add_argument("--workdir", default="", help="keep the replica and runs here (default: a temporary dir)")
     ap.add_argument("--report", default=str(ROOT / "results" / "rehearse" / "latest.json"))
@@ -175,13 +184,16 @@ def main(argv: list[str] | None = None) -> int:
         specs = first_runs(args.grids.split() or None)
         keys = {"sst2" if s.task == "sst2" else "agnews-noisy" if s.parameters.get("label_noise_rate") else "agnews"
                 for s in specs if s.task != "cifar100"}
-        for key in sorted(keys):
-            reh.pretokenize(key)
+        # noisy AG News after the clean one: it reuses the clean caches and adds the noisy train split
+        reh.parallel(args.jobs, [(reh.pretokenize, k) for k in sorted(keys - {"agnews-noisy"})])
+        reh.parallel(1, [(reh.pretokenize, k) for k in keys & {"agnews-noisy"}])
         resumed: set[str] = set()
-        for spec in specs:
+        calls = []
+        for spec in specs:  # the first run of each task family is killed after epoch 1 and resumed
             family = "cifar" if spec.task == "cifar100" else "text"
-            reh.run(spec, resume=family not in resumed)
+            calls.append((reh.run, spec, family not in resumed))
             resumed.add(family)
+        reh.parallel(args.jobs, calls)
         reh.refused_by_analysis()
     finally:
         if not args.workdir:
