@@ -21,7 +21,7 @@ from lib.replica import MARKER, read_marker
 
 T = TypeVar("T")
 REHEARSAL_NOTE = ("rehearsal run: at most max_steps_per_epoch optimizer steps and evaluation batches "
-                  "per epoch; its numbers are not results")
+                  "per epoch; its numbers (accuracies, subset accuracies, times) are not results")
 
 
 def capped(batches: Iterable[T], cfg: Any) -> Iterable[T]:
