@@ -121,7 +121,8 @@ def test_rehearse_subset_passes_and_its_results_are_refused(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     rep = json.loads(report.read_text())
     assert rep["passed"]
-    checks = {name: detail for step in rep["steps"] for name, ok, detail in step["checks"]}
-    assert "108,000 examples" in checks["label-noise block"]
-    assert checks["every rehearsal result refused"].startswith("0 accepted, 2 refused")
+    details = [(name, detail) for step in rep["steps"] for name, ok, detail in step["checks"]]
+    noise = [d for name, d in details if name == "label-noise block"]
+    assert any(d.startswith("108,000 examples") for d in noise) and any(d.startswith("50,000") for d in noise)
+    assert ("every rehearsal result refused", "0 accepted, 2 refused") in details
     assert any(step.get("checkpoint_bytes") for step in rep["steps"])
