@@ -48,9 +48,10 @@ $(STAMP): pyproject.toml environment.yml
 	@touch $(STAMP)
 	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
-## test: the whole test suite (offline, CPU)
+## test: the whole test suite (offline, CPU), then nbval on the committed analysis notebooks
 test: setup
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-notebooks
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"

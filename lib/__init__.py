@@ -14,4 +14,25 @@ RESULTS_DIR = ROOT / "results"
 FIGURES_DIR = ROOT / "figures"
 HF_CACHE_DIR = ROOT / ".hf_cache"
 
-__all__ = ["ROOT", "DATA_DIR", "RESULTS_DIR", "FIGURES_DIR", "HF_CACHE_DIR"]
+
+
+def repo_path(path: str | os.PathLike[str]) -> Path:
+    """A path given as a parameter: ``~`` expanded; a relative path is taken from the repository
+    root, never from the working directory."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else ROOT / p
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as recorded in results and manifests: relative to the repository root when it
+    lies inside it (portable across machines), else as given; '/'-separated."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+__all__ = ["ROOT", "DATA_DIR", "RESULTS_DIR", "FIGURES_DIR", "HF_CACHE_DIR", "repo_path", "shown_path"]

@@ -1,4 +1,6 @@
-"""Models: the CIFAR ResNet-18 of the thesis (protocol 1.3) and the DistilBERT classifier."""
+"""Models: the CIFAR ResNet-18 of the thesis (protocol 1.3). The DistilBERT classifier is
+loaded by :mod:`lib.train.text` (``AutoModelForSequenceClassification``); its offline stand-in
+is written by :mod:`lib.data.standin_model`."""
 
 from __future__ import annotations
 
@@ -51,8 +53,3 @@ def _resnet18_width(num_classes: int, width: int) -> ResNet:
                     nn.init.constant_(m.bias, 0)
 
     return _Narrow()
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-

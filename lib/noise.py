@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lib.data import AGNEWS_NOISE_SEED
+
 NOISE_TYPES: tuple[str, ...] = ("none", "symmetric", "asymmetric")
 CIFAR100_NUM_CLASSES = 100
 
@@ -155,7 +157,7 @@ def apply_cifar_label_noise(
 
 
 def apply_agnews_label_noise(
-    labels: Sequence[int], rate: float, seed: int = 42, num_classes: int = 4
+    labels: Sequence[int], rate: float, seed: int = AGNEWS_NOISE_SEED, num_classes: int = 4
 ) -> tuple[list[int], LabelNoiseMetadata | None]:
     """Corrupt AG News training labels as the thesis did (protocol 4.3, symmetric only).
 

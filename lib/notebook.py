@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from lib import config
+from lib.params import NOTEBOOK_ONLY
 
-NOTEBOOK_ONLY = ("profile", "run_id")
 
 
 def snapshot_names(namespace: dict[str, Any]) -> set[str]:

@@ -21,7 +21,7 @@ NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_s
 
 ## figures: every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
 figures: setup
-	$(PY) -m lib.analysis.report figures --archive '$(ARCHIVE)' --out '$(FIGURES)'
+	$(PY) -m lib.analysis.render figures --archive '$(ARCHIVE)' --out '$(FIGURES)'
 
 ## report: run the analysis notebooks on ARCHIVE and join them into FIGURES/report.html (inputs hidden)
 report: setup

@@ -5,7 +5,7 @@
     python scripts/build_analysis_notebooks.py --execute    # ... and execute them in place against results/mini
                                                             # (the committed state nbval compares against)
 
-One notebook per thesis chapter; each calls ``lib.analysis.report.show`` once per artifact.
+One notebook per thesis chapter; each calls ``lib.analysis.render.show`` once per artifact.
 Cells that print table numbers carry the ``nbval-check-output`` tag (``pytest --nbval-lax``
 compares exactly those); figure cells are executed but not compared.
 """
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E402
-import lib.analysis.report  # noqa: E402,F401  (registers every builder)
+import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 
 KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 CHECK = {"tags": ["nbval-check-output"]}
@@ -79,7 +79,7 @@ def header(title: str, intro: str, name: str) -> list[nbf.NotebookNode]:
             f"Point it at another archive (e.g. a directory of thesis RunResult JSON files):\n\n"
             f"    papermill notebooks/{name}.ipynb out.ipynb -p archive /path/to/archived_results"),
         nbf.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-        code("from lib.analysis.report import chapter_status, open_archive, show, show_archive\n\n"
+        code("from lib.analysis.render import chapter_status, open_archive, show, show_archive\n\n"
              "ctx = open_archive(archive, figures)\nshow_archive(ctx)", check=True),
     ]
 
@@ -107,7 +107,7 @@ def reproduction_notebook() -> nbf.NotebookNode:
              f"numbers found a counterpart. A stand-in archive is labelled *{STANDIN_LABEL}* on every table: its "
              "numbers come from a tiny offline data set and are not expected to match.")
     cells = header("Reproduction report: thesis vs this archive", intro, "reproduction_report")
-    cells[2] = code("from lib.analysis.report import open_archive, show_archive, show_reproduction, "
+    cells[2] = code("from lib.analysis.render import open_archive, show_archive, show_reproduction, "
                     "write_reproduction\n\nctx = open_archive(archive, figures)\nshow_archive(ctx)", check=True)
     tables = [a for a in artifact_ids() if a.startswith("T")]
     for art in tables:

@@ -1,7 +1,7 @@
 """Write the training notebooks' sources (no outputs) from lib: `python scripts/build_notebooks.py`.
 
 The parameters cell is generated from lib.config so that it always lists every field with its
-meaning; tests/test_notebooks.py checks the committed notebooks are up to date.
+meaning; tests/test_nlp_notebooks.py checks the committed notebooks are up to date.
 """
 
 from __future__ import annotations

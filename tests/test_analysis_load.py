@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.analysis import artifact_status, inputs_sha256, load_archive, load_run
+from lib.analysis import inputs_sha256, load_archive, load_run
 from lib.analysis.identify import RecordError
 
 VAL = [0.50, 0.62, 0.60, 0.61]
@@ -220,13 +220,3 @@ def test_inputs_sha256_and_missing_path(archive: Path, tmp_path: Path) -> None:
         load_archive(tmp_path / "nowhere")
     empty = load_archive(write(tmp_path, "empty/readme.txt", "x").parent)
     assert empty.empty and "best_val_accuracy" in empty.columns
-
-
-def test_artifact_status(archive: Path) -> None:
-    status = artifact_status(load_archive(archive)).set_index("artifact")
-    assert list(status.index[:3]) == ["T1", "T2", "T3"] and len(status) == 24 + 16
-    assert status.loc["T1", "status"] == "ok" and status.loc["T2", "status"] == "ok"
-    assert status.loc["T4", "status"] == "missing-runs"
-    assert "setting=asym20,optimizer=AdamW,method=Baseline" in status.loc["T4", "missing"]
-    with pytest.raises(KeyError, match="T99"):
-        artifact_status(load_archive(archive), ["T99"])

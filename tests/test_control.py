@@ -4,8 +4,8 @@ import torch
 from pulseopt import AEES
 
 from lib import config
-from lib.control import ControllerLogger, build_aees, build_optimizer, candidate_blocks, episode_logs
-from lib.train.common import Stepper
+from lib.control import build_aees, build_optimizer, candidate_blocks, episode_logs
+from lib.train.loop import build_control
 
 
 def drive(params, steps=23, aees_class=AEES):
@@ -13,11 +13,8 @@ def drive(params, steps=23, aees_class=AEES):
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 3)
     opt = build_optimizer(model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
-    aees = build_aees(opt, cfg.control_mode, cfg, aees_class=aees_class)
-    logger = ControllerLogger(aees, structured_control_mode=cfg.structured_control_mode,
-                              context_mode=cfg.context_mode, control_mode=cfg.control_mode,
-                              lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
-    stepper = Stepper(opt, aees, logger, cfg.episode_length)
+    control = build_control(opt, cfg, aees_class=aees_class)
+    aees, logger, stepper = control.aees, control.logger, control.stepper
     x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
     for _ in range(steps):
         stepper.start()

@@ -8,7 +8,7 @@ import pytest
 from lib import config
 from lib.analysis.identify import identify
 from lib.analysis.labels import ROW_ORDERS
-from lib.grids import GRIDS, GridError, alias_rows, grid_runs, select
+from lib.grids import GRIDS, GridError, alias_rows, grid_runs, select_grids
 from lib.grids.plan import parse_seeds
 
 THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
@@ -174,9 +174,9 @@ def test_compute_overhead_repeats_are_distinct_runs_of_seed_0():
 
 def test_seed_override_and_selection():
     assert {s.seed for s in grid_runs("cifar-clean", "mini", parse_seeds("2 5"))} == {2, 5}
-    assert select("all") == list(GRIDS) and select("sst2, cifar-clean") == ["cifar-clean", "sst2"]
+    assert select_grids("all") == list(GRIDS) and select_grids("sst2, cifar-clean") == ["cifar-clean", "sst2"]
     with pytest.raises(GridError, match="unknown grid"):
-        select("cifar")
+        select_grids("cifar")
     with pytest.raises(GridError, match="SEEDS"):
         parse_seeds("0 x")
 

@@ -67,13 +67,13 @@ def test_preflight_estimate_counts_every_thesis_run(monkeypatch):
 # ------------------------------------------------------------------ T14, T15-T19, T20 on the mini archive
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
-    from lib.analysis.report import open_archive
+    from lib.analysis.render import open_archive
 
     return open_archive("results/mini", tmp_path_factory.mktemp("figs"))
 
 
 def test_t14_rows_in_the_thesis_order(mini):
-    from lib.analysis.report import build
+    from lib.analysis.render import build
 
     cells = build(mini, "T14").cells
     first = cells["Configuration"].tolist()[:8]
@@ -82,7 +82,7 @@ def test_t14_rows_in_the_thesis_order(mini):
 
 
 def test_nlp_tables_spell_warmup_linear_out_except_t20(mini):
-    from lib.analysis.report import build
+    from lib.analysis.render import build
 
     t15 = build(mini, "T15").cells.iloc[:, 0].tolist()
     assert t15 == ["AdamW", "AdamW + warmup-linear", "AEES", "AEES + warmup-linear"]

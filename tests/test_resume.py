@@ -5,12 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 SCRIPT = """
-import sys
+import os, signal, sys
 from lib import config
 from lib.train import cifar as T
 params = dict(profile="mini", epochs=5, episode_length=3, standin_n_train=256, standin_n_test=128,
@@ -19,6 +18,13 @@ params = dict(profile="mini", epochs=5, episode_length=3, standin_n_train=256, s
               seed=2, checkpoint_every=1, output=sys.argv[1])
 cfg = config.resolve("cifar100", params.pop("profile"), params)
 run = T.start(cfg); T.load_data(run); T.build_model(run); T.build_optimization(run)
+if len(sys.argv) > 2:  # SIGKILL itself just before optimizer step sys.argv[2] (0-based)
+    kill_at, start = int(sys.argv[2]), run.stepper.start
+    def start_or_die():
+        if run.stepper.global_step == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        start()
+    run.stepper.start = start_or_die
 T.fit(run); T.finish(run)
 """
 
@@ -27,8 +33,8 @@ COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs"
             "best_val_accuracy", "final_val_accuracy", "estimated_flops", "epoch_tflops", "epoch_lrs")
 
 
-def _start(out, env):
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], env=env,
+def _start(out, env, *kill_at):
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), *map(str, kill_at)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -40,14 +46,12 @@ def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path):
     assert proc.wait(timeout=300) == 0, proc.stdout.read()
 
     ckpt = tmp_path / "out.json.ckpt"
-    proc = _start(out, env)
-    deadline = time.time() + 300
-    while not ckpt.exists():  # first checkpoint: end of epoch 1 = step 4, inside episode 2
-        assert proc.poll() is None and time.time() < deadline, "run ended before a checkpoint"
-        time.sleep(0.02)
-    time.sleep(0.3)  # into epoch 2
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # 4 steps per epoch, episodes of 3: the epoch-1 checkpoint is taken after step 3, inside
+    # episode 2 (steps 3-5); the run dies before step 5, in epoch 2 and still in episode 2.
+    proc = _start(out, env, 5)
+    log = proc.communicate(timeout=300)[0]
+    assert proc.returncode == -signal.SIGKILL, log
+    assert "epoch   1/5" in log and "epoch   2/5" not in log
     assert not out.exists() and ckpt.exists()
 
     proc = _start(out, env)

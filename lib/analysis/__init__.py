@@ -6,19 +6,17 @@
 * ``labels``: every display string of the thesis tables, in one place.
 * ``aggregate``: per-run metrics, group mean ± sample SD, paired bootstrap/t-test.
 * ``style``: thesis rounding, bold/italic ranking, LaTeX via ``Styler`` plus CSV.
-* ``artifacts``: which of T1-T24 / F2-F17 an archive has runs for.
 * ``summaries``: the per-run and per-group summary CSVs (also a CLI).
 """
 
 from lib.analysis.aggregate import GROUP_KEYS, METRICS, group_stats, paired_comparison, paired_stats, select
-from lib.analysis.artifacts import ARTIFACTS, artifact_status
 from lib.analysis.identify import RecordError, identify
 from lib.analysis.load import inputs_sha256, load_archive, load_run
 from lib.analysis.style import (ACCURACY_COLUMNS, Column, digits_for, fmt_ci, fmt_diff, fmt_p, fmt_pm,
                                 fmt_signed, format_table, rank_styles, to_latex, write_table)
 
 __all__ = [
-    "ACCURACY_COLUMNS", "ARTIFACTS", "Column", "GROUP_KEYS", "METRICS", "RecordError", "artifact_status",
+    "ACCURACY_COLUMNS", "Column", "GROUP_KEYS", "METRICS", "RecordError",
     "digits_for", "fmt_ci", "fmt_diff", "fmt_p", "fmt_pm", "fmt_signed", "format_table", "group_stats",
     "identify", "inputs_sha256", "load_archive", "load_run", "paired_comparison", "paired_stats",
     "rank_styles", "select", "to_latex", "write_table",

@@ -3,7 +3,7 @@
 Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis controller
 artifacts (X1, X2), is one registered builder ``fn(runs) -> Built``. ``Runs`` wraps the
 ``load_archive`` frame: it picks the runs of a table row by content (``pick``) and
-loads full records (episode logs) on demand. ``lib.analysis.report`` renders a
+loads full records (episode logs) on demand. ``lib.analysis.render`` renders a
 ``Built`` into files and the provenance index.
 
 Row selection (``pick``): non-duplicate runs matching the filters; timing repeats

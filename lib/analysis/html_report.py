@@ -23,7 +23,7 @@ import nbformat
 
 from lib import ROOT
 from lib.analysis.build import STANDIN_LABEL
-from lib.analysis.report import open_archive, rel, write_text
+from lib.analysis.render import open_archive, rel, write_text
 
 NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
              "analysis_controller", "analysis_checkpoints", "reproduction_report")

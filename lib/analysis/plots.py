@@ -1,7 +1,7 @@
 """Plot helpers shared by the figure builders: palette, curves, bars, the stand-in mark.
 
 Figures are ``matplotlib.figure.Figure`` objects (no pyplot state), so building all
-of them in one process leaks nothing; ``lib.analysis.report`` saves PNG + PDF.
+of them in one process leaks nothing; ``lib.analysis.render`` saves PNG + PDF.
 """
 
 from __future__ import annotations

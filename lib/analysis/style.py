@@ -12,8 +12,6 @@ Rules (INVENTORY section 1):
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.analysis.labels import latex_label
+from lib.atomic import write_text_atomic as atomic_write_text  # the project's one atomic writer
 
 PM = r"$\pm$"
 STYLE_PROPS = {"best": "textbf:--rwrap;", "second": "emph:--rwrap;", "": ""}
@@ -183,18 +182,6 @@ def to_latex(cells: pd.DataFrame, styles: pd.DataFrame | None = None, *, column_
         if line == r"\midrule" and not in_body and row == 0:
             in_body = True
     return "\n".join(out)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # the usual permissions, not mkstemp's 0600
-    os.replace(tmp, path)
 
 
 def write_table(cells: pd.DataFrame, styles: pd.DataFrame | None, tex_path: str | Path,

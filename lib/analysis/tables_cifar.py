@@ -2,7 +2,8 @@ r"""CIFAR-100 tables T1-T12 (INVENTORY section 2), built from an archive by cont
 
 Rows are picked with ``Runs.pick`` (main runs: λ 0, context none). "Fixed ×1.0" is the
 baseline of its block when the archive has no single-candidate ×1.0 run, as in the
-thesis (clean: by design; noisy: identical numbers). Rounding, ranking and LaTeX
+thesis (clean: by design; noisy: identical numbers); which run stands in for which row
+comes from the grid definitions' aliases (``STAND_INS``). Rounding, ranking and LaTeX
 come from ``lib.analysis.style``.
 """
 
@@ -16,6 +17,7 @@ from lib.analysis.aggregate import paired_stats
 from lib.analysis.build import Built, Runs, artifact, main_filters, numbers_from, stats
 from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS, latex_label
 from lib.analysis.style import ACCURACY_COLUMNS, Column, fmt_ci, fmt_p, fmt_pm, format_table
+from lib.grids.definitions import GRIDS
 
 NOISY = ("asym20", "sym20", "sym40")
 OPTS = ("AdamW", "SGD")
@@ -25,7 +27,21 @@ DIAG = {"corr_noisy": ("corr_noisy", 100.0), "corr_clean": ("corr_clean", 100.0)
         "train_clean": ("train_clean", 100.0)}
 DIAG_COLUMNS = (Column("Corr. noisy", "corr_noisy", 100.0, None), Column("Corr. clean", "corr_clean", 100.0, None),
                 Column("Train clean", "train_clean", 100.0, None))
-ALIASES = {"Fixed ×1.0": ("AdamW", "Baseline")}  # the baseline of the block stands in for Fixed ×1.0
+
+
+def _stand_ins() -> dict[tuple[str, str], str]:
+    """(label, setting) -> the label of the run that stands in for it (e.g. Fixed ×1.0 -> the
+    block's baseline), from the grid definitions' aliases: the rule is written there once."""
+    out = {}
+    for grid in GRIDS.values():
+        for alias in grid.aliases:
+            target = next(c for c in GRIDS[alias.grid].cells if c.name == alias.cell)
+            if target.task == "cifar100" and target.label != alias.label:
+                out[(alias.label, alias.setting)] = target.label
+    return out
+
+
+STAND_INS = _stand_ins()
 
 
 def cifar_rows(runs: Runs, built: Built, labels: tuple[str, ...], *, setting: str, optimizer: str,
@@ -35,8 +51,8 @@ def cifar_rows(runs: Runs, built: Built, labels: tuple[str, ...], *, setting: st
     for label in labels:
         rows = runs.pick(task="cifar100", setting=setting, optimizer=optimizer, method=label,
                          **main_filters("cifar100", label))
-        if rows.empty and label in ALIASES:
-            base = ALIASES[label][0 if setting == "clean" else 1]
+        if rows.empty and (label, setting) in STAND_INS:
+            base = STAND_INS[(label, setting)]
             rows = runs.pick(task="cifar100", setting=setting, optimizer=optimizer, method=base,
                              **main_filters("cifar100", base)).assign(method=label)
             if not rows.empty and f"{label} = {base}" not in built.notes:

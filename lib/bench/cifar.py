@@ -33,7 +33,8 @@ from lib.bench.core import Trainer, Variant, epoch_round
 from lib.config import resolve
 from lib.control import build_aees, build_optimizer
 from lib.results import resnet18_train_flops
-from lib.train.common import EpochTimer, Stepper, set_seed
+from lib.train.common import EpochTimer, set_seed
+from lib.train.loop import Stepper
 
 # torchvision (and PIL) are imported where used: without them only this task is skipped.
 

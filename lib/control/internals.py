@@ -70,6 +70,11 @@ def active_episode_steps(aees: pulseopt.AEES) -> int:
     return 0 if active is None else int(active.steps_completed)
 
 
+def closed_episode_count(aees: pulseopt.AEES) -> int:
+    """Episodes the episode manager has closed so far (without copying its logs)."""
+    return len(aees.episode_manager._logs["episode_rewards"])
+
+
 def episode_config_of(aees: pulseopt.AEES) -> dict[str, Any]:
     """The episode manager's configuration (used to check a checkpoint fits the object)."""
     m = aees.episode_manager

@@ -18,6 +18,8 @@ from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
+# The text tasks name the control mode by their ``method`` parameter.
+MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
 RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
                "computed and logged but ignored by the controllers.")
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lib.atomic import atomic_path, write_text_atomic
 from lib.noise import COARSE_NAMES, FINE_TO_COARSE
 
 GENERATOR_NAME = "lib.data.standin_cifar"
@@ -167,10 +167,8 @@ def _split(cls: dict[str, np.ndarray], seed: int, split: int, n: int) -> tuple[n
 
 
 def _atomic_pickle(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # parallel writers do not collide
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # parallel writers do not collide
         pickle.dump(obj, fh, protocol=4)
-    os.replace(tmp, path)
 
 
 def standin_info(root: Path) -> dict[str, Any] | None:
@@ -228,9 +226,7 @@ def write_cifar100_standin(root: Path, *, seed: int = 0, n_train: int, n_test: i
         }, folder / fname)
     _atomic_pickle({"fine_label_names": list(CIFAR100_FINE_NAMES),
                     "coarse_label_names": list(COARSE_NAMES)}, folder / "meta")
-    tmp = folder / f"{STANDIN_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp, folder / STANDIN_FILE)
+    write_text_atomic(folder / STANDIN_FILE, json.dumps(info, indent=2) + "\n")
     return folder
 
 

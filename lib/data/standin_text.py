@@ -20,12 +20,13 @@ through the same tokenisation and caching path as the real data:
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 from datasets import ClassLabel, Dataset, Features, Value
+
+from lib.atomic import atomic_path, write_text_atomic
 
 GENERATOR_NAME = "lib.data.standin_text"
 GENERATOR_VERSION = 1  # the data sets
@@ -254,9 +255,7 @@ def standin_info(folder: Path) -> dict[str, Any] | None:
 
 
 def _write_marker(folder: Path, info: dict[str, Any]) -> None:
-    tmp = folder / (STANDIN_FILE + ".tmp")
-    tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, folder / STANDIN_FILE)
+    write_text_atomic(folder / STANDIN_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
@@ -292,9 +291,8 @@ def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) ->
     folder.mkdir(parents=True, exist_ok=True)
     (folder / STANDIN_FILE).unlink(missing_ok=True)
     for split, size_key in splits.items():
-        tmp = folder / f"{split}.parquet.tmp"
-        generate_split(task, seed, split, sizes[size_key]).to_parquet(str(tmp))
-        os.replace(tmp, files[split])
+        with atomic_path(files[split]) as tmp:
+            generate_split(task, seed, split, sizes[size_key]).to_parquet(str(tmp))
     _write_marker(folder, info)
     return folder
 

@@ -36,6 +36,8 @@ from torch.utils.data import DataLoader, Sampler
 from transformers import AutoTokenizer, DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from lib import DATA_DIR
+from lib.atomic import write_text_atomic
+from lib.data import AGNEWS_NOISE_SEED
 from lib.data.prepare import PRETOKENIZE, MissingResource, task_key
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
@@ -211,9 +213,7 @@ class _SplitCache:
         tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         ds.save_to_disk(str(tmp))
-        key_tmp = self.key_file.with_name(self.key_file.name + f".tmp-{os.getpid()}")
-        key_tmp.write_text(json.dumps(self.key, indent=2, sort_keys=True) + "\n")
-        os.replace(key_tmp, self.key_file)
+        write_text_atomic(self.key_file, json.dumps(self.key, indent=2, sort_keys=True) + "\n")
         try:
             os.replace(tmp, self.path)
         except OSError:  # written meanwhile by another process: keep theirs
@@ -248,7 +248,7 @@ def _check_args(task: str, max_length: int, rate: float, seed: int) -> TaskSpec:
 def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_length: int,
                       tokenized_dataset_dir: Path, cache_dir: Path, local_files_only: bool,
                       standin_dir: Path | None, label_noise_rate: float = 0.0,
-                      label_noise_seed: int = 42) -> TextData:
+                      label_noise_seed: int = AGNEWS_NOISE_SEED) -> TextData:
     """Tokenizer + tokenized train/validation (cached), AG News split and label noise.
 
     Reuses every cache whose key matches; otherwise loads the raw data once, tokenizes

@@ -13,7 +13,7 @@ CLI ``python -m lib.grids list|plan|exec|status``.
 
 from lib.grids.cells import Alias, Cell, Grid, GridError, RunSpec
 from lib.grids.definitions import GRIDS
-from lib.grids.plan import alias_rows, check, cell_runs, grid_runs, plan, select
+from lib.grids.plan import alias_rows, check, cell_runs, grid_runs, plan, select_grids
 
 __all__ = ["GRIDS", "Alias", "Cell", "Grid", "GridError", "RunSpec", "alias_rows", "cell_runs",
-           "check", "grid_runs", "plan", "select"]
+           "check", "grid_runs", "plan", "select_grids"]

@@ -6,17 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import RESULTS_DIR, ROOT
+from lib import RESULTS_DIR, repo_path
 from lib.grids import manifest
 from lib.grids.cells import GridError
 from lib.grids.definitions import GRIDS
-from lib.grids.plan import DEFAULT_PY, grid_runs, parse_seeds, plan, rel, select
+from lib.grids.plan import DEFAULT_PY, grid_runs, parse_seeds, plan, rel, select_grids
 
 
 def _dir(path: str) -> Path:
     """A results directory; relative paths are taken from the repository root."""
-    p = Path(path)
-    return p if p.is_absolute() else ROOT / p
+    return repo_path(path)
 
 
 def _notebooks(items: list[str]) -> dict[str, Path]:
@@ -31,7 +30,7 @@ def _notebooks(items: list[str]) -> dict[str, Path]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     total = 0
-    for name in select(args.grid):
+    for name in select_grids(args.grid):
         grid = GRIDS[name]
         n = len(grid_runs(name, args.profile, parse_seeds(args.seeds), _dir(args.results_dir)))
         total += n
@@ -57,7 +56,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    for name in select(args.grid):
+    for name in select_grids(args.grid):
         data = manifest.read(_dir(args.results_dir) / args.profile / name)
         if data is None:
             print(f"{name}: no manifest (run `make runs GRID={name} PROFILE={args.profile}`)")
@@ -73,7 +72,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["exec"], ["run-one"]):
+    if argv[:1] == ["exec"]:
         from lib.grids.runner import execute
         rest = argv[1:]
         if "--" not in rest or rest.index("--") != 1:

@@ -28,7 +28,6 @@ THESIS_PROFILE = "thesis"
 MAIN_EPOCHS = {"cifar100": 200, "sst2": 5, "agnews": 5}  # protocol 11.1 / 11.2
 THESIS_EPISODE_LENGTH = 200  # every thesis AEES / random / fixed run (11.1, 11.2)
 MIN_SCALED_EPOCHS = 2
-NOTEBOOK_ONLY = ("profile", "run_id")  # papermill parameters that are not config fields
 # Parameter order in parameter files and manifests: the thesis run-plan order (11.5).
 PREFERRED_ORDER = (
     "control_mode", "method", "optimizer", "epochs", "batch_size", "lr", "momentum", "weight_decay",

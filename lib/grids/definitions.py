@@ -61,6 +61,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lib.data import AGNEWS_NOISE_SEED
 from lib.grids.cells import Alias, Cell, Grid
 
 THESIS_SEEDS = (0, 1, 2, 3, 4)
@@ -152,7 +153,7 @@ def _cifar_noisy() -> Grid:
 SST2_GRID = {"lr": [0.7, 1.0, 1.3], "noise": [0.0, 0.0025, 0.005]}  # "SST2-grid" / "small"
 COARSE_GRID = {"lr": [0.5, 1.0, 2.0], "noise": [0.0, 0.005, 0.01]}  # "coarse/high-noise"
 WL = {"lr_scheduler": "warmup_linear", "warmup_epochs": 0}
-AGNEWS_NOISE = {"label_noise_rate": 0.2, "label_noise_seed": 42}
+AGNEWS_NOISE = {"label_noise_rate": 0.2, "label_noise_seed": AGNEWS_NOISE_SEED}
 
 
 def nlp_aees(grid: dict[str, list[float]], axes: str = "dual", **extra: Any) -> dict[str, Any]:

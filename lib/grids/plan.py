@@ -35,7 +35,7 @@ PAPERMILL_ARGS = "-m papermill --kernel aees --log-output --no-progress-bar"
 RERUN = "_grids_rerun"
 
 
-def select(names: str | Iterable[str]) -> list[str]:
+def select_grids(names: str | Iterable[str]) -> list[str]:
     """Grid names from ``"all"`` or names separated by spaces/commas, validated, in GRIDS order."""
     words = names.replace(",", " ").split() if isinstance(names, str) else list(names)
     if not words:
@@ -171,8 +171,6 @@ class Plan:
     def all_runs(self) -> list[RunSpec]:
         return [s for specs in self.runs.values() for s in specs] + self.extra
 
-    def todo(self) -> list[RunSpec]:
-        return [s for s in self.all_runs if s.json in self.rerun or self.state[s.json][0] != "finished"]
 
 
 def _manifest_entry(spec: RunSpec, state: tuple[str, str], forced: bool, previous: dict | None,
@@ -222,7 +220,7 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
 
     if profile not in config.PROFILES:
         raise GridError(f"PROFILE: must be one of {', '.join(config.PROFILES)}; got {profile!r}")
-    names, seed_override = select(grids), parse_seeds(seeds)
+    names, seed_override = select_grids(grids), parse_seeds(seeds)
     results_dir = Path(results_dir)
     p = Plan(profile, names, {g: grid_runs(g, profile, seed_override, results_dir) for g in names}, [])
     seen = {s.json for s in p.all_runs}

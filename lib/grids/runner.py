@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from lib import ROOT
+from lib import ROOT, repo_path
 from lib.grids import manifest
 from lib.grids.state import check_file, rel
 
@@ -116,8 +116,7 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     """Run ``command`` for the run whose result is ``json_path``; record the outcome. Exit code."""
     if not command:
         raise SystemExit("exec: no command after '--'")
-    target = Path(json_path)
-    target = target if target.is_absolute() else ROOT / target
+    target = repo_path(json_path)
     grid_dir, name = target.parent, target.stem
     log = grid_dir / f"{name}.log"
     retry = shlex.join([rel(sys.executable), "-m", "lib.grids", "exec", rel(target), "--",

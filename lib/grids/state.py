@@ -4,7 +4,8 @@ A run is *finished* when its JSON is complete (valid JSON, a ``config`` block, t
 keys, one validation accuracy per configured epoch) and its recorded config matches the
 grid: the same profile and task, and for every explicit parameter and every value the
 profile sets, the resolved value (``lib.config.resolve``) equals the recorded one. Where a
-run wrote, ran and found its caches (``IGNORED_FIELDS``) is not compared.
+run wrote, ran and found its caches, and how often it checkpointed (``IGNORED_FIELDS``,
+``lib.params.RESULT_NEUTRAL_FIELDS``) are not compared.
 """
 
 from __future__ import annotations
@@ -16,24 +17,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lib import ROOT
-from lib.grids.cells import NOTEBOOK_ONLY, GridError
+from lib import shown_path
+from lib.grids.cells import GridError
+from lib.params import NOTEBOOK_ONLY, RESULT_NEUTRAL_FIELDS
 
-# Where a run wrote, ran and found its caches: not what it is.
-IGNORED_FIELDS = frozenset({"output", "device", "cache_dir", "tokenized_dataset_dir",
-                            "local_files_only", "pretokenize_only"})
+IGNORED_FIELDS = RESULT_NEUTRAL_FIELDS  # issue 14: one set, shared with lib.train.checkpoint
 RESULT_KEYS = ("best_val_accuracy", "final_val_accuracy", "val_accuracies")
 
 
-def rel(path: Path | str) -> str:
-    """``path`` relative to the repository root when inside it, else absolute."""
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.relative_to(ROOT).as_posix()
-        except ValueError:
-            return p.as_posix()
-    return p.as_posix()
+rel = shown_path  # issue 14: the project's one repo-relative path form
 
 
 def rel_command(command: str) -> str:

@@ -6,14 +6,19 @@ import json
 from typing import Any
 
 from lib.results.flops import resnet18_train_flops
-from lib.results.protocol_keys import CIFAR_CONFIG_KEYS, EPISODE_KEYS, NLP_CONFIG_KEYS, NOT_NLP_KEYS, TOP_KEYS
+from lib.results.runresult import CIFAR_CONFIG_KEYS, EPISODE_KEYS, NLP_CONFIG_KEYS, keys_for
+from lib.results.runresult import NOT_NLP_CONFIG_KEYS as NOT_NLP_KEYS
 
 Check = tuple[str, bool, str]
 AGNEWS_NOISY_TRAIN = 108_000  # 90 % of AG News' 120,000 training articles
 
 
 def _keys(result: dict[str, Any], task: str) -> list[Check]:
-    out = [("top-level keys", not TOP_KEYS - set(result), f"missing {sorted(TOP_KEYS - set(result))}")]
+    noisy = bool((result.get("config", {}).get("diagnostics") or {}).get("label_noise"))
+    want, marks = keys_for(task, noisy), {"rehearsal", "replica"}
+    have = set(result) - marks
+    out = [("top-level keys (lib/results/runresult.py)", have == want,
+            f"missing {sorted(want - have)}, undeclared {sorted(have - want)}")]
     config = result.get("config", {})
     wanted = CIFAR_CONFIG_KEYS if task == "cifar100" else NLP_CONFIG_KEYS
     out.append(("config keys", not wanted - set(config), f"missing {sorted(wanted - set(config))}"))

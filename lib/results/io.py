@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
+from lib.atomic import write_text_atomic
 from lib.results.runtime import build_runtime_metrics
 
 __all__ = ["SECRET_KEYS", "to_jsonable", "save_run_result", "load_run_result"]
@@ -81,28 +81,6 @@ def run_result_text(result: Any) -> str:
     return text
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def save_run_result(result: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``result`` (dict or dataclass) to ``path`` as RunResult JSON, atomically; return the path.
 
@@ -110,7 +88,7 @@ def save_run_result(result: Any, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     text = run_result_text(result)  # every failure of conversion happens before touching disk
-    _write_atomic(target, text)
+    write_text_atomic(target, text)
     return target
 
 

@@ -10,23 +10,20 @@ path, same configuration) resumes from it; a finished run deletes it.
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from lib.atomic import atomic_path
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
-from lib.train.common import RunState
+from lib.params import RESULT_NEUTRAL_FIELDS
+from lib.train.state import RunState
 
 FORMAT = 1
-# Fields that change only the cost of a run, not its results: a resume may change them.
-ENGINE_FIELDS = {"output", "checkpoint_every", "device", "run_tag", "cache_dir", "tokenized_dataset_dir",
-                 "local_files_only", "pretokenize_only"}
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -34,7 +31,7 @@ def checkpoint_path(output: Path) -> Path:
 
 
 def _identity(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in as_dict(cfg).items() if k not in ENGINE_FIELDS}
+    return {k: v for k, v in as_dict(cfg).items() if k not in RESULT_NEUTRAL_FIELDS}
 
 
 def save(run: RunState, path: Path) -> None:
@@ -60,17 +57,8 @@ def save(run: RunState, path: Path) -> None:
         "flops": run.flops.state_dict(),
         "padded_tokens": getattr(run, "padded_tokens", None),  # NLP runs
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load(run: RunState, path: Path) -> None:

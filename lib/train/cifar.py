@@ -13,6 +13,7 @@ All run state lives in one :class:`CifarRun` object.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,40 +21,26 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lib import DATA_DIR
+from lib import DATA_DIR, repo_path
 from lib.config import CifarConfig
-from lib.control import (
-    METHOD_NAMES,
-    ControllerLogger,
-    build_aees,
-    build_epoch_scheduler,
-    build_optimizer,
-)
+from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
+from lib.data import STANDIN_SEED
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import checkpoint
+from lib.train import loop
 from lib.train.common import (
     SUBSET_KEYS,
-    EpochTimer,
-    RunState,
-    Stepper,
-    aees_engine,
     autocast,
-    episode_summary,
     measure_step_flops,
-    record_subset_epoch,
     resolve_device,
-    resolve_output,
-    save_result,
     set_seed,
-    subset_hits,
 )
+from lib.train.state import RunState
 from lib.train.cifar_result import default_output
 from lib.train.rehearsal import capped
 
-STANDIN_SEED = 0  # the stand-in data set is one fixed data set, like the real one
 
 
 @dataclass
@@ -64,7 +51,6 @@ class CifarRun(RunState):
     noise: Any = None  # LabelNoiseMetadata or None
     targets: torch.Tensor | None = None  # training targets (possibly noisy) on the device
     test_targets: torch.Tensor | None = None
-    clean_targets: torch.Tensor | None = None
     # the peak epoch's weights too, for the peak-checkpoint diagnostics
     best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None},
                                  kw_only=True)
@@ -75,7 +61,7 @@ def start(cfg: CifarConfig) -> CifarRun:
     """Phase 1: seed everything (protocol 13), pick the device, fix the output path."""
     set_seed(cfg.seed)
     run = CifarRun(cfg=cfg, device=resolve_device(cfg.device))
-    run.output = resolve_output(cfg.output or default_output(cfg))
+    run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
     if cfg.precision == "bf16" and run.device.type == "cpu":
         print("note: precision=bf16 on CPU runs bf16 autocast on the CPU (slow; meant for GPUs)")
     return run
@@ -98,7 +84,7 @@ def load_data(run: CifarRun) -> None:
     run.targets = torch.tensor(noisy, dtype=torch.long, device=dev)
     run.test_targets = torch.tensor(data.test_targets, dtype=torch.long, device=dev)
     if meta is not None:
-        run.clean_targets = torch.tensor(meta.original_targets, dtype=torch.long, device=dev)
+        run.clean_labels = torch.tensor(meta.original_targets, dtype=torch.long, device=dev)
         run.corrupted = torch.tensor(meta.corrupted_mask, dtype=torch.bool, device=dev)
         run.subset_metrics = {k: [] for k in SUBSET_KEYS}
     # Data order and augmentation: a generator of their own, seeded from the run seed.
@@ -123,15 +109,10 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     cfg = run.cfg
     run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr,
                                     cfg.weight_decay, cfg.momentum)
-    run.aees = build_aees(run.optimizer, cfg.control_mode, cfg, **aees_engine(cfg), **aees_options)
-    if run.aees is not None:
-        run.logger = ControllerLogger(
-            run.aees, structured_control_mode=cfg.structured_control_mode,
-            context_mode=cfg.context_mode, control_mode=cfg.control_mode,
-            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    control = loop.build_control(run.optimizer, cfg, **aees_options)
+    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
-    run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
     x = torch.zeros((cfg.batch_size, 3, 32, 32), device=run.device)
     y = torch.zeros(cfg.batch_size, dtype=torch.long, device=run.device)
     run.measured_flops = measure_step_flops(run.model, (x, y),
@@ -139,35 +120,24 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     run.wall_start = time.perf_counter()
 
 
-def train_epoch(run: CifarRun) -> tuple[float, float]:
-    model, cfg, dev = run.model, run.cfg, run.device
-    model.train()
-    loss_sum = torch.zeros((), device=dev)
-    correct = torch.zeros((), dtype=torch.long, device=dev)
-    subset = torch.zeros(3, dtype=torch.long, device=dev)
-    n = 0
-    for x, y, idx in capped(train_batches(run.data.train_images, run.targets, batch_size=cfg.batch_size,
-                                          generator=run.data_generator, device=dev), cfg):
-        if cfg.channels_last:
+def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Augmented training batches on the device (channels-last when configured)."""
+    for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
+                                   generator=run.data_generator, device=run.device):
+        if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        run.stepper.start()
-        with autocast(run.device, cfg.precision):
-            logits = run.forward(x)
-            loss = F.cross_entropy(logits, y)
-        loss.backward()
-        run.stepper.finish(loss)
-        run.flops.add_train_batch(resnet18_train_flops(len(y)))
-        with torch.no_grad():
-            pred = logits.argmax(1)
-            hit = pred == y
-            loss_sum += loss.detach() * len(y)
-            correct += hit.sum()
-            if run.corrupted is not None:
-                subset += subset_hits(hit, pred, run.clean_targets[idx], run.corrupted[idx])
-        n += len(y)
-    if run.corrupted is not None:
-        record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
-    return float(loss_sum) / n, int(correct) / n
+        yield x, y, idx
+
+
+def _forward(run: CifarRun, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    logits = run.forward(x)
+    return F.cross_entropy(logits, y), logits
+
+
+def train_epoch(run: CifarRun) -> tuple[float, float]:
+    """One training pass (the loop's, with CIFAR's batches); mean loss and accuracy."""
+    loss, acc, _ = loop.train_pass(run, TASK)
+    return loss, acc
 
 
 @torch.inference_mode()
@@ -190,35 +160,24 @@ def _evaluate(run: CifarRun) -> float:
     return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap
 
 
+def _best_weights(run: CifarRun) -> dict[str, Any]:
+    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics."""
+    return {"state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
+
+
+TASK = loop.Task(
+    batches=_batches,
+    forward=_forward,
+    count_batch=lambda run, x, y: run.flops.add_train_batch(resnet18_train_flops(len(y))),
+    evaluate=lambda run: _evaluate(run),
+    scheduler_unit="epoch",  # the CIFAR schedules are stepped once per epoch (protocol 6.3)
+    best_extras=_best_weights,
+)
+
+
 def fit(run: CifarRun) -> None:
     """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
-    cfg = run.cfg
-    timer = EpochTimer(run.device)
-    checkpoint.resume_if_any(run)
-    while run.epoch < cfg.epochs:
-        timer.start()
-        base_lr = run.optimizer.param_groups[0]["lr"]
-        loss, acc = train_epoch(run)
-        val = _evaluate(run)
-        seconds = timer.stop()
-        m = run.metrics
-        m["train_losses"].append(loss)
-        m["train_accuracies"].append(acc)
-        m["val_accuracies"].append(val)
-        m["epoch_wall_clock_seconds"].append(seconds)
-        m["epoch_tflops"].append(run.flops.finish_epoch())
-        m["epoch_lrs"].append(base_lr)
-        if val > run.best["val"]:
-            run.best = {"val": val, "epoch": run.epoch + 1,
-                        "state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
-        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
-        print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
-              f"val acc {val:.4f}  lr {base_lr:.2e}  {seconds:.1f}s{episodes}", flush=True)
-        if run.scheduler is not None:
-            run.scheduler.step()
-        run.epoch += 1
-        checkpoint.after_epoch(run)
-    run.stepper.finalize()
+    loop.fit(run, TASK)
 
 
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
@@ -226,7 +185,7 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
     pred = _predict(run, run.data.train_images, run.targets)
     n = len(pred)  # all images, or the first few under rehearsal_max_steps
     noisy_hit = pred == run.targets[:n]
-    clean_hit = pred == run.clean_targets[:n]
+    clean_hit = pred == run.clean_labels[:n]
     corr = run.corrupted[:n]
 
     def acc(hit: torch.Tensor) -> float:
@@ -254,7 +213,7 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
         diagnostics = {"final": final, "peak": {"epoch": run.best["epoch"],
                                                 "val_accuracy": run.best["val"], **peak}}
     result = build_result(run, diagnostics, **extra)
-    return save_result(run, result, resolve_output(output) if output else run.output)
+    return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
 __all__ = ["CifarRun", "start", "load_data", "build_model", "build_optimization", "fit", "finish",

@@ -15,7 +15,7 @@ from typing import Any
 from lib import ROOT
 from lib.config import as_dict
 from lib.control import METHOD_NAMES, candidate_blocks
-from lib.results import resnet18_eval_flops
+from lib.results import resnet18_eval_flops, runresult
 from lib.train.common import thesis_result
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
@@ -102,7 +102,7 @@ def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, 
     if diagnostics is not None:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
         result["peak_checkpoint_diagnostics"] = diagnostics["peak"]
-    return result
+    return runresult.check(result, "cifar100", noisy=diagnostics is not None)
 
 
 __all__ = ["build_result", "default_output"]

@@ -1,4 +1,5 @@
-"""Pieces every task's loop shares: seeding, device, the AEES-aware optimizer step, progress lines."""
+"""Small pieces both tasks share: seeding, device, autocast, the FLOP probe, subset accuracies,
+the epoch timer, the progress text and the RunResult core (``thesis_result``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ import contextlib
 import copy
 import random
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from lib import ROOT
-from lib.control import ControllerLogger
-from lib.results import FlopAccumulator
 
 
 def set_seed(seed: int) -> None:
@@ -35,12 +31,6 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device: 'cuda' was requested but no CUDA device is visible; use device=auto or cpu")
     return torch.device(choice)
-
-
-def resolve_output(path: str | Path) -> Path:
-    """An output path; relative paths are relative to the repository root, not the cwd."""
-    path = Path(path)
-    return path if path.is_absolute() else ROOT / path
 
 
 def aees_engine(cfg: Any) -> dict[str, Any]:
@@ -88,80 +78,6 @@ def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any, *
         "method": "torch.utils.flop_counter: forward + backward of one full batch (optimizer "
                   "update and elementwise ops not counted); FLOPs = 2 x multiply-accumulates",
     }
-
-
-def epoch_metrics() -> dict[str, list]:
-    """The per-epoch series every task records (protocol 7.2)."""
-    return {"train_losses": [], "train_accuracies": [], "val_accuracies": [],
-            "epoch_wall_clock_seconds": [], "epoch_tflops": [], "epoch_lrs": []}
-
-
-@dataclass(kw_only=True)
-class RunState:
-    """What every task's run carries and :mod:`lib.train.checkpoint` / :func:`thesis_result`
-    save, restore and read; ``CifarRun`` and ``TextRun`` add their task's own state."""
-
-    corrupted: torch.Tensor | None = None  # bool mask on the device (noisy runs)
-    model: torch.nn.Module | None = None
-    optimizer: torch.optim.Optimizer | None = None
-    aees: Any = None
-    scheduler: Any = None
-    logger: ControllerLogger | None = None
-    stepper: Stepper | None = None
-    data_generator: torch.Generator | None = None  # data order (and augmentation), seeded from the run seed
-    flops: FlopAccumulator = field(default_factory=FlopAccumulator)
-    metrics: dict[str, list] = field(default_factory=epoch_metrics)
-    subset_metrics: dict[str, list] = field(default_factory=dict)
-    best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None})
-    epoch: int = 0
-    episodes_reported: int = 0
-    wall_start: float | None = None
-    measured_flops: dict[str, Any] | None = None
-    output: Path | None = None
-
-
-class Stepper:
-    """One optimizer step with or without AEES, and the episode-closing bookkeeping.
-
-    ``optimizer.zero_grad`` -> forward/backward by the caller -> :meth:`step`.
-    With AEES, ``step_start`` runs before the forward pass and ``step_end`` performs
-    ``optimizer.step``; controller snapshots are taken after each closed episode (protocol 1.5).
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer, aees: Any | None,
-                 logger: ControllerLogger | None, episode_length: int) -> None:
-        self.optimizer = optimizer
-        self.aees = aees
-        self.logger = logger
-        self.episode_length = episode_length
-        self.global_step = 0
-
-    def start(self) -> None:
-        if self.aees is not None:
-            self.aees.step_start(self.global_step)
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def finish(self, loss: torch.Tensor) -> None:
-        if self.aees is None:
-            self.optimizer.step()
-        else:
-            self.aees.step_end(loss)
-            # Episodes start at step 0 and are contiguous: one closes every episode_length steps.
-            if (self.global_step + 1) % self.episode_length == 0:
-                self.logger.on_episode_closed()
-        self.global_step += 1
-
-    def finalize(self) -> None:
-        """Close a trailing partial episode (and snapshot it), as ``episode_manager.finalize()``."""
-        if self.aees is None:
-            return
-        self.aees.finalize()
-        if self.global_step % self.episode_length != 0:
-            self.logger.on_episode_closed()
-        closed = len(self.aees.get_logs()["episode_rewards"])
-        if closed != self.logger.count:
-            raise RuntimeError(f"controller snapshots ({self.logger.count}) out of step with "
-                               f"closed episodes ({closed})")
 
 
 SUBSET_KEYS = ("train_clean_accuracy", "train_corrupted_accuracy_vs_noisy_labels",
@@ -219,11 +135,12 @@ def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
     return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
 
 
-def thesis_result(run: RunState, *, method_name: str, task_name: str, model_name: str,
+def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str,
                   dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
                   **extra: Any) -> dict[str, Any]:
     """The top-level RunResult keys of protocol 7.2 (``runtime_metrics`` and the wall clock are
-    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``."""
+    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``; every
+    key is declared in ``lib/results/runresult.py``."""
     from lib.control import episode_logs
     from lib.results import provenance
 
@@ -258,21 +175,3 @@ def thesis_result(run: RunState, *, method_name: str, task_name: str, model_name
         "measured_flops": measured_flops,
         "provenance": provenance(**extra),
     }
-
-
-def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
-    from lib.results import save_run_result
-    from lib.train import checkpoint
-
-    from lib.train.rehearsal import mark_result  # issue 12 hook: peak memory, rehearsal/replica marks
-
-    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
-    mark_result(run, result)
-    save_run_result(result, path)
-    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
-    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
-          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
-    result["_path"] = str(path)
-    return result
-

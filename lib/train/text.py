@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from lib import DATA_DIR, HF_CACHE_DIR, ROOT
+from lib import DATA_DIR, HF_CACHE_DIR, ROOT, repo_path
 
 
 def hf_env_defaults() -> None:
@@ -38,6 +38,7 @@ def hf_env_defaults() -> None:
 hf_env_defaults()
 
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -53,40 +54,26 @@ import transformers  # noqa: E402
 from transformers import AutoModelForSequenceClassification  # noqa: E402
 
 from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
-from lib.control import (  # noqa: E402
-    ControllerLogger,
-    build_aees,
-    build_optimizer,
-    build_step_scheduler,
-    nlp_warmup_steps,
-)
+from lib.control import build_optimizer, build_step_scheduler, nlp_warmup_steps  # noqa: E402
+from lib.control.wiring import MODES_BY_METHOD as MODES  # noqa: E402
+from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL, STANDIN_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.prepare import WARM_MODEL, MissingResource  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, offline_reason, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train import checkpoint  # noqa: E402
+from lib.train import loop  # noqa: E402
 from lib.train.rehearsal import capped  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
-    EpochTimer,
-    RunState,
-    Stepper,
-    aees_engine,
     autocast,
-    episode_summary,
-    epoch_metrics,
     measure_step_flops,
-    record_subset_epoch,
     resolve_device,
-    save_result,
     set_seed,
-    subset_hits,
 )
+from lib.train.state import RunState, epoch_metrics  # noqa: E402
+from lib.train.text_result import build_result, default_output  # noqa: E402
 
-MODES = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
-STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in model
-STANDIN_SEED = 0  # the stand-ins are fixed data sets / one fixed model, like the real ones
 
 TextConfig = Sst2Config | AgNewsConfig
 
@@ -100,19 +87,11 @@ class TextRun(RunState):
     data: TextData | None = None
     train_loader: Any = None
     val_loader: Any = None
-    clean_labels: torch.Tensor | None = None  # AG News noisy runs: original train labels on the device
     schedule: dict[str, int] = field(default_factory=dict)  # total_steps, span, warmup steps
     metrics: dict[str, list] = field(kw_only=True, default_factory=lambda: {
         **epoch_metrics(), "epoch_train_tokens": [], "epoch_train_tokens_per_second": []})
     padded_tokens: dict[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0})
-
-
-def repo_path(value: str, default: Path) -> Path:
-    """'' -> ``default``; a relative path is relative to the repo root, never the working directory."""
-    if not value:
-        return default
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else ROOT / path
+    epoch_tokens: int = 0  # non-padding tokens of the current epoch's training pass
 
 
 def _skipped(run: TextRun, phase: str) -> bool:
@@ -126,9 +105,8 @@ def start(cfg: TextConfig) -> TextRun:
     datasets.disable_progress_bars()
     transformers.logging.disable_progress_bar()
     set_seed(cfg.seed)
-    from lib.train.text_result import default_output
     run = TextRun(cfg=cfg, device=resolve_device(cfg.device))
-    run.output = repo_path(cfg.output, default_output(cfg))
+    run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
     return run
 
 
@@ -159,8 +137,9 @@ def load_data(run: TextRun) -> None:
     """
     cfg, task = run.cfg, run.cfg.task_name
     tok_default = DATA_DIR / (f"{task}-standin_tokenized" if cfg.data_standin else f"{task}_tokenized")
-    run.paths = {"cache_dir": repo_path(cfg.cache_dir, HF_CACHE_DIR),
-                 "tokenized_dataset_dir": repo_path(cfg.tokenized_dataset_dir, tok_default)}
+    run.paths = {"cache_dir": repo_path(cfg.cache_dir) if cfg.cache_dir else HF_CACHE_DIR,
+                 "tokenized_dataset_dir": (repo_path(cfg.tokenized_dataset_dir) if cfg.tokenized_dataset_dir
+                                           else tok_default)}
     run.paths["model"] = _model_source(cfg)
     if cfg.data_standin:
         run.paths["standin"] = _standin_dir(cfg)
@@ -169,7 +148,7 @@ def load_data(run: TextRun) -> None:
         task, tokenizer_dir_or_name=run.paths["model"], max_length=cfg.max_length,
         tokenized_dataset_dir=run.paths["tokenized_dataset_dir"], cache_dir=run.paths["cache_dir"],
         local_files_only=cfg.local_files_only, standin_dir=run.paths.get("standin"),
-        label_noise_rate=rate, label_noise_seed=getattr(cfg, "label_noise_seed", 42))
+        label_noise_rate=rate, label_noise_seed=getattr(cfg, "label_noise_seed", AGNEWS_NOISE_SEED))
     run.data = data
     kind = "offline stand-in (not the real data set)" if cfg.data_standin else "Hub data set"
     noise = data.label_noise
@@ -226,21 +205,15 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     if _skipped(run, "optimizer"):
         return
     cfg = run.cfg
-    mode = MODES[cfg.method]
     run.optimizer = build_optimizer(run.model.parameters(), "AdamW", cfg.lr, cfg.weight_decay)
-    run.aees = build_aees(run.optimizer, mode, cfg, **aees_engine(cfg), **aees_options)
-    if run.aees is not None:
-        run.logger = ControllerLogger(
-            run.aees, structured_control_mode=cfg.structured_control_mode,
-            context_mode=cfg.context_mode, control_mode=mode,
-            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    control = loop.build_control(run.optimizer, cfg, **aees_options)
+    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     total = len(run.train_loader) * cfg.epochs
     span = cfg.scheduler_t_max or total
     warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
         if cfg.lr_scheduler == "warmup_linear" else 0
     run.schedule = {"total_steps": total, "span_steps": span, "warmup_steps": warmup}
     run.scheduler = build_step_scheduler(run.optimizer, cfg.lr_scheduler, span, warmup)
-    run.stepper = Stepper(run.optimizer, run.aees, run.logger, cfg.episode_length)
     run.measured_flops = _measure_flops(run)
     print(f"optimization: {cfg.method} (AdamW lr {cfg.lr:g}, wd {cfg.weight_decay:g}), "
           f"schedule {cfg.lr_scheduler} over {span} steps ({total} planned"
@@ -259,43 +232,40 @@ def _measure_flops(run: TextRun) -> dict[str, Any]:
     return out
 
 
-def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
-    """One pass; metrics stay on the device and are read once. Returns loss, acc, tokens, seconds."""
-    model, dev = run.model, run.device
-    model.train()
-    loss_sum = torch.zeros((), device=dev)
-    correct = torch.zeros((), dtype=torch.long, device=dev)
-    subset = torch.zeros(3, dtype=torch.long, device=dev)
-    n = tokens = 0
-    timer = EpochTimer(dev)
-    timer.start()
-    for batch in capped(run.train_loader, run.cfg):
+def _batches(run: TextRun) -> Iterator[tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor | None]]:
+    """Training batches on the device; counts the epoch's non-padding tokens on the way."""
+    run.epoch_tokens = 0
+    for batch in run.train_loader:
         idx = batch.pop("example_index", None)
-        tokens += int(batch["attention_mask"].sum())  # a CPU tensor: no device sync
-        size, seq_len = batch["input_ids"].shape
-        batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
-        run.stepper.start()
-        with autocast(dev, run.cfg.precision):
-            out = model(**batch)
-        out.loss.backward()
-        run.stepper.finish(out.loss)
-        if run.scheduler is not None:
-            run.scheduler.step()  # step-level: right after every optimizer step (protocol 6.2)
-        run.flops.add_train_batch(distilbert_train_flops(size, seq_len))
-        run.padded_tokens["train"] += size * seq_len
-        with torch.no_grad():
-            pred = out.logits.argmax(1)
-            hit = pred == batch["labels"]
-            loss_sum += out.loss.detach() * size
-            correct += hit.sum()
-            if run.corrupted is not None:
-                idx = idx.to(dev, non_blocking=True)
-                subset += subset_hits(hit, pred, run.clean_labels[idx], run.corrupted[idx])
-        n += size
-    seconds = timer.stop()
-    if run.corrupted is not None:
-        record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
-    return float(loss_sum) / n, int(correct) / n, tokens, seconds
+        run.epoch_tokens += int(batch["attention_mask"].sum())  # a CPU tensor: no device sync
+        batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+        if idx is not None:
+            idx = idx.to(run.device, non_blocking=True)
+        yield batch, batch["labels"], idx
+
+
+def _forward(run: TextRun, batch: dict[str, torch.Tensor],
+             labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    out = run.model(**batch)  # the labels are in the batch: the model computes the loss
+    return out.loss, out.logits
+
+
+def _count_batch(run: TextRun, batch: dict[str, torch.Tensor], labels: torch.Tensor) -> None:
+    size, seq_len = batch["input_ids"].shape
+    run.flops.add_train_batch(distilbert_train_flops(size, seq_len))
+    run.padded_tokens["train"] += size * seq_len
+
+
+def _epoch_extras(run: TextRun, train_seconds: float) -> tuple[dict[str, Any], str]:
+    tokens = run.epoch_tokens
+    return ({"epoch_train_tokens": tokens, "epoch_train_tokens_per_second": tokens / train_seconds},
+            f"  {tokens / train_seconds:,.0f} tok/s")
+
+
+def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
+    """One training pass (the loop's, with the text batches). Returns loss, acc, tokens, seconds."""
+    loss, acc, seconds = loop.train_pass(run, TASK)
+    return loss, acc, run.epoch_tokens, seconds
 
 
 @torch.inference_mode()
@@ -317,49 +287,29 @@ def _evaluate(run: TextRun) -> float:
     return int(correct) / n
 
 
+TASK = loop.Task(
+    batches=_batches,
+    forward=_forward,
+    count_batch=_count_batch,
+    evaluate=lambda run: _evaluate(run),  # looked up at call time (tests replace it)
+    scheduler_unit="step",  # step-level schedules, right after every optimizer step (protocol 6.2)
+    epoch_extras=_epoch_extras,
+)
+
+
 def fit(run: TextRun) -> None:
     """Phase 5: per epoch train (scheduler stepped per optimizer step), evaluate, record, print."""
     if _skipped(run, "training"):
         return
-    cfg = run.cfg
-    timer = EpochTimer(run.device)
-    checkpoint.resume_if_any(run)
-    m = run.metrics
-    while run.epoch < cfg.epochs:
-        timer.start()
-        base_lr = run.optimizer.param_groups[0]["lr"]
-        loss, acc, tokens, train_seconds = train_epoch(run)
-        val = _evaluate(run)
-        seconds = timer.stop()
-        for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
-                           ("epoch_wall_clock_seconds", seconds), ("epoch_tflops", run.flops.finish_epoch()),
-                           ("epoch_lrs", base_lr), ("epoch_train_tokens", tokens),
-                           ("epoch_train_tokens_per_second", tokens / train_seconds)):
-            m[key].append(value)
-        if val > run.best["val"]:
-            run.best = {"val": val, "epoch": run.epoch + 1}
-        subset = ""
-        if run.subset_metrics:
-            s = {k: v[-1] for k, v in run.subset_metrics.items()}
-            subset = (f"  clean {s['train_clean_accuracy']:.3f} corrupted fit "
-                      f"{s['train_corrupted_accuracy_vs_noisy_labels']:.3f}")
-        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
-        print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
-              f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s  "
-              f"{tokens / train_seconds:,.0f} tok/s{episodes}", flush=True)
-        run.epoch += 1
-        checkpoint.after_epoch(run)
-    run.stepper.finalize()
+    loop.fit(run, TASK)
 
 
 def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any] | None:
     """Phase 6: the RunResult, saved atomically; None (nothing written) for ``pretokenize_only``."""
     if _skipped(run, "saving"):
         return None
-    from lib.train.text_result import build_result
-
     result = build_result(run, **extra)
-    return save_result(run, result, repo_path(str(output), run.output) if output else run.output)
+    return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
 __all__ = ["TextRun", "MODES", "STANDIN_MODEL", "hf_env_defaults", "repo_path", "start", "load_data",

@@ -15,11 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lib import ROOT
+from lib import ROOT, shown_path
 from lib.config import as_dict
 from lib.control import candidate_blocks
+from lib.results import runresult
 from lib.train.common import thesis_result
-from lib.train.text import STANDIN_MODEL
+from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL
 
 DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
 FLOPS_NOTE = ("thesis DistilBERT estimate (protocol 8), unchanged so numbers compare: per example "
@@ -35,13 +36,7 @@ def default_output(cfg: Any) -> Path:
     return ROOT / "results" / "scratch" / f"{cfg.task_name}_{cfg.method.lower()}_seed{cfg.seed}.json"
 
 
-def _shown(path: Path | str) -> str:
-    """A path relative to the repo root when it lies inside it (portable results), else as is."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+_shown = shown_path
 
 
 def config_block(run: Any) -> dict[str, Any]:
@@ -57,7 +52,7 @@ def config_block(run: Any) -> dict[str, Any]:
         "task_name": task,
         "dataset_name": DATASET_NAMES[task],
         "label_noise_rate": rate,
-        "label_noise_seed": getattr(cfg, "label_noise_seed", 42),
+        "label_noise_seed": getattr(cfg, "label_noise_seed", AGNEWS_NOISE_SEED),
         # resolved paths (parameters '' mean the defaults)
         "cache_dir": _shown(run.paths["cache_dir"]),
         "tokenized_dataset_dir": _shown(run.paths["tokenized_dataset_dir"]),
@@ -112,4 +107,4 @@ def build_result(run: Any, **extra: Any) -> dict[str, Any]:
     })
     if run.subset_metrics:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
-    return result
+    return runresult.check(result, cfg.task_name, noisy=bool(run.subset_metrics))

@@ -1,8 +1,9 @@
-r"""Render the thesis artifacts of an archive into ``figures/<chapter>/`` with a provenance index.
+r"""Render the thesis artifacts of an archive into ``figures/<chapter>/`` with a provenance index,
+from the command line (``make figures``) or in a notebook (``show``: write, index, display).
 
     ctx = open_archive("results/mini")     # load once; says what the archive is
     show(ctx, "T1")                         # build, write .tex+.csv (.png+.pdf), index row, display
-    python -m lib.analysis.report figures [--archive DIR] [--out DIR]   # every artifact (make figures)
+    python -m lib.analysis.render figures [--archive DIR] [--out DIR]   # every artifact (make figures)
 
 ``figures/index.csv`` has one row per artifact: ``id, kind, path, status, inputs_sha256,
 git_sha, archive`` (+ ``profile, n_runs, title, note``). ``status`` is ``ok``,
@@ -26,12 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import FIGURES_DIR, ROOT
-import lib.analysis.controller  # noqa: F401  (each module registers its builders)
-import lib.analysis.figures  # noqa: F401
-import lib.analysis.tables_cifar  # noqa: F401
-import lib.analysis.tables_nlp  # noqa: F401
-import lib.analysis.tables_other  # noqa: F401
+from lib import FIGURES_DIR, repo_path, shown_path
+import lib.analysis.registry  # noqa: F401  (imports every builder: the id -> builder table)
 from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, Built, Runs, artifact_ids
 from lib.analysis.load import inputs_sha256, load_archive, row_columns
 from lib.analysis.plots import mark_standin
@@ -63,10 +60,7 @@ def rel_to(path: str | Path, base: Path) -> str:
 
 def rel(path: Path) -> str:
     """``path`` relative to the repository root when inside it (stable across machines)."""
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
+    return shown_path(path)
 
 
 @dataclass
@@ -104,14 +98,12 @@ class Context:
 def resolve_out(figures: str | Path | None = None) -> Path:
     """Output root: ``figures`` if given, else ``$AEES_FIGURES_DIR``, else ``figures/`` (relative to the repo)."""
     value = figures or os.environ.get(ENV_OUT) or FIGURES_DIR
-    path = Path(value)
-    return path if path.is_absolute() else ROOT / path
+    return repo_path(value)
 
 
 def open_archive(archive: str | Path = "results/mini", figures: str | Path | None = None) -> Context:
     """Load ``archive`` (relative to the repo root, or absolute); a missing directory is an empty archive."""
-    path = Path(archive)
-    path = path if path.is_absolute() else ROOT / path
+    path = repo_path(archive)
     if path.exists():
         quiet = logging.getLogger("lib.analysis")
         level = quiet.level
@@ -297,7 +289,7 @@ def render_all(ctx: Context, ids: list[str] | None = None) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.analysis.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lib.analysis.render", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["figures"], help="figures: every table and figure of the archive")
     parser.add_argument("--archive", default="results/mini", help="RunResult directory (default results/mini)")
     parser.add_argument("--out", default=None, help=f"output root (default figures/, or ${ENV_OUT})")

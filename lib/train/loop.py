@@ -1,0 +1,210 @@
+"""The one training loop both tasks run (protocol 1.5, 6.2, 6.3, 7.2).
+
+    control = build_control(optimizer, cfg)   # AEES (or none), controller logger, stepper
+    fit(run, task)                             # epochs: train pass, evaluate, record, checkpoint
+
+A task (:class:`Task`) supplies what differs between CIFAR-100 and the text tasks: its batches,
+the forward pass to (loss, logits), its FLOP counts, its evaluation, when its scheduler steps
+(``"epoch"`` for CIFAR, ``"step"`` for the text tasks) and its extra per-epoch metrics. The
+skeleton (resume, timing, metrics, best epoch, progress line, checkpoint, closing the trailing
+episode) and the train pass (AEES step, loss/accuracy/subset bookkeeping) live here once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lib.control import ControllerLogger, build_aees
+from lib.control.internals import closed_episode_count
+from lib.control.wiring import MODES_BY_METHOD
+from lib.results import save_run_result
+from lib.train import checkpoint
+from lib.train.common import (
+    EpochTimer,
+    aees_engine,
+    autocast,
+    episode_summary,
+    record_subset_epoch,
+    subset_hits,
+)
+from lib.train.rehearsal import capped, mark_result
+from lib.train.state import RunState
+
+
+def control_mode(cfg: Any) -> str:
+    """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
+    return cfg.control_mode if hasattr(cfg, "control_mode") else MODES_BY_METHOD[cfg.method]
+
+
+class Stepper:
+    """One optimizer step with or without AEES, and the episode-closing bookkeeping.
+
+    :meth:`start` (``aees.step_start``, ``zero_grad``) -> forward/backward by the caller ->
+    :meth:`finish` (``optimizer.step`` or ``aees.step_end``). A controller snapshot is taken
+    after each episode AEES closes (protocol 1.5): the episode count is AEES's own.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, aees: Any | None,
+                 logger: ControllerLogger | None) -> None:
+        self.optimizer = optimizer
+        self.aees = aees
+        self.logger = logger
+        self.global_step = 0
+
+    def start(self) -> None:
+        if self.aees is not None:
+            self.aees.step_start(self.global_step)
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def _snapshot_closed(self) -> None:
+        while self.logger.count < closed_episode_count(self.aees):
+            self.logger.on_episode_closed()
+
+    def finish(self, loss: torch.Tensor) -> None:
+        if self.aees is None:
+            self.optimizer.step()
+        else:
+            self.aees.step_end(loss)
+            self._snapshot_closed()
+        self.global_step += 1
+
+    def finalize(self) -> None:
+        """Close a trailing partial episode (and snapshot it), as ``episode_manager.finalize()``."""
+        if self.aees is None:
+            return
+        self.aees.finalize()
+        self._snapshot_closed()
+
+
+@dataclass
+class Control:
+    """What :func:`build_control` returns: the AEES wrapper (None for baseline), its logger, the stepper."""
+
+    aees: Any
+    logger: ControllerLogger | None
+    stepper: Stepper
+
+
+def build_control(optimizer: torch.optim.Optimizer, cfg: Any, **aees_options: Any) -> Control:
+    """Wrap ``optimizer`` as the config says (protocol 5): AEES (``aees_impl``: FastAEES or
+    stock) for adaptive/random runs, nothing for baseline; ``aees_options`` go to the AEES
+    constructor (an ``aees_class`` among them replaces the configured engine)."""
+    mode = control_mode(cfg)
+    # An explicit ``aees_class`` replaces the engine the config selects (and its keywords).
+    engine = {} if "aees_class" in aees_options else aees_engine(cfg)
+    aees = build_aees(optimizer, mode, cfg, **engine, **aees_options)
+    logger = None
+    if aees is not None:
+        logger = ControllerLogger(
+            aees, structured_control_mode=cfg.structured_control_mode,
+            context_mode=cfg.context_mode, control_mode=mode,
+            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    return Control(aees=aees, logger=logger, stepper=Stepper(optimizer, aees, logger))
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a task supplies to the loop.
+
+    ``batches(run)`` yields ``(inputs, labels, example_index)`` on the device (``example_index``
+    may be None for clean runs); ``forward(run, inputs, labels) -> (loss, logits)`` runs under
+    the loop's autocast; ``count_batch(run, inputs, labels)`` adds the batch's FLOPs;
+    ``evaluate(run) -> val accuracy``; ``epoch_extras(run, train_seconds) -> (metrics, text)``
+    gives the task's extra per-epoch series and progress text; ``best_extras(run)`` what the
+    best epoch keeps besides its accuracy; ``scheduler_unit`` is ``"epoch"`` or ``"step"``.
+    """
+
+    batches: Callable[[Any], Iterable[tuple[Any, torch.Tensor, torch.Tensor | None]]]
+    forward: Callable[[Any, Any, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    count_batch: Callable[[Any, Any, torch.Tensor], None]
+    evaluate: Callable[[Any], float]
+    scheduler_unit: str
+    epoch_extras: Callable[[Any, float], tuple[dict[str, Any], str]] = lambda run, seconds: ({}, "")
+    best_extras: Callable[[Any], dict[str, Any]] = lambda run: {}
+
+
+def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
+    """One pass over the training batches; metrics stay on the device and are read once.
+    Returns mean loss, accuracy and the pass's seconds."""
+    model, dev = run.model, run.device
+    model.train()
+    loss_sum = torch.zeros((), device=dev)
+    correct = torch.zeros((), dtype=torch.long, device=dev)
+    subset = torch.zeros(3, dtype=torch.long, device=dev)
+    n = 0
+    timer = EpochTimer(dev)
+    timer.start()
+    for inputs, labels, idx in capped(task.batches(run), run.cfg):  # capped: rehearsal_max_steps
+        run.stepper.start()
+        with autocast(dev, run.cfg.precision):
+            loss, logits = task.forward(run, inputs, labels)
+        loss.backward()
+        run.stepper.finish(loss)
+        if task.scheduler_unit == "step" and run.scheduler is not None:
+            run.scheduler.step()  # step-level: right after every optimizer step (protocol 6.2)
+        task.count_batch(run, inputs, labels)
+        with torch.no_grad():
+            pred = logits.argmax(1)
+            hit = pred == labels
+            loss_sum += loss.detach() * len(labels)
+            correct += hit.sum()
+            if run.corrupted is not None:
+                subset += subset_hits(hit, pred, run.clean_labels[idx], run.corrupted[idx])
+        n += len(labels)
+    seconds = timer.stop()
+    if run.corrupted is not None:
+        record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
+    return float(loss_sum) / n, int(correct) / n, seconds
+
+
+def fit(run: RunState, task: Task) -> None:
+    """Per epoch: train, evaluate, record, print, step an epoch-level scheduler, checkpoint."""
+    cfg = run.cfg
+    timer = EpochTimer(run.device)
+    checkpoint.resume_if_any(run)
+    m = run.metrics
+    while run.epoch < cfg.epochs:
+        timer.start()
+        base_lr = run.optimizer.param_groups[0]["lr"]
+        loss, acc, train_seconds = train_pass(run, task)
+        val = task.evaluate(run)
+        seconds = timer.stop()
+        extras, extra_text = task.epoch_extras(run, train_seconds)
+        for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
+                           ("epoch_wall_clock_seconds", seconds), ("epoch_tflops", run.flops.finish_epoch()),
+                           ("epoch_lrs", base_lr), *extras.items()):
+            m[key].append(value)
+        if val > run.best["val"]:
+            run.best = {"val": val, "epoch": run.epoch + 1, **task.best_extras(run)}
+        subset = ""
+        if run.subset_metrics:
+            s = {k: v[-1] for k, v in run.subset_metrics.items()}
+            subset = (f"  clean {s['train_clean_accuracy']:.3f} corrupted fit "
+                      f"{s['train_corrupted_accuracy_vs_noisy_labels']:.3f}")
+        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
+        print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
+              f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s{extra_text}{episodes}",
+              flush=True)
+        if task.scheduler_unit == "epoch" and run.scheduler is not None:
+            run.scheduler.step()
+        run.epoch += 1
+        checkpoint.after_epoch(run)
+    run.stepper.finalize()
+
+
+def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
+    result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    mark_result(run, result)  # peak_memory; rehearsal / replica marks (lib.train.rehearsal)
+    save_run_result(result, path)
+    checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
+          f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
+    result["_path"] = str(path)
+    return result
