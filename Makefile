@@ -65,9 +65,20 @@ default-runs: setup
 	+@$(MAKE) --no-print-directory -f results/mini/.plan-default.mk $(DEFAULT_RUNS) \
 	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
-## lab: JupyterLab on notebooks/ with the project kernel
+## lab: JupyterLab on notebooks/ with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
+## from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
+## makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
+## as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
+LAB_IP ?= 127.0.0.1
+LAB_PORT ?= 8888
+LAB_TOKEN ?=
+LAB_ARGS ?=
+LAB_UID ?= $(shell id -u)
+LAB_FLAGS = --notebook-dir=notebooks --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(LAB_PORT)' \
+  $(if $(LAB_TOKEN),--IdentityProvider.token='$(LAB_TOKEN)') $(if $(filter 0,$(LAB_UID)),--allow-root) \
+  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(LAB_ARGS)
 lab: setup
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+	$(PY) -m jupyter lab $(LAB_FLAGS)
 
 clean-scratch:
 	rm -rf results/scratch

@@ -27,4 +27,4 @@ prepare-thesis: setup
 	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PAPERMILL) notebooks/train_sst2.ipynb results/scratch/sst2_pretokenize.ipynb -p profile thesis -p pretokenize_only True
 	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PAPERMILL) notebooks/train_agnews.ipynb results/scratch/agnews_pretokenize.ipynb -p profile thesis -p pretokenize_only True
 	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PAPERMILL) notebooks/train_agnews.ipynb results/scratch/agnews_noise20_pretokenize.ipynb -p profile thesis -p pretokenize_only True -p label_noise_rate 0.2
-	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PAPERMILL) notebooks/train_sst2.ipynb results/scratch/warm.ipynb -p profile thesis -p epochs 1 -p output results/scratch/warm.json
+	HF_HUB_OFFLINE=0 $(PY) -c "from huggingface_hub import snapshot_download; snapshot_download('distilbert-base-uncased', cache_dir='.hf_cache', allow_patterns=['*.json', '*.txt', '*.safetensors'])"

@@ -8,6 +8,8 @@
 #   make runs-status GRID=all                                        # finished/failed/pending
 #   make runs-list PROFILE=thesis                                    # grids and run counts
 #   make mini-archive FORCE=1                                        # regenerate results/mini (~2 h, 2 cores)
+#   make runs GRID=cifar-noisy PROFILE=thesis LAUNCHER=slurm SLURM_ARGS="--partition=gpu"
+#                        # one Slurm job array per grid (lib/grids/slurm); RETRY=1 resubmits failed runs
 #
 # `plan` checks every run of the grid (finished = complete JSON whose recorded config matches
 # the grid), writes the parameter files, results/<profile>/<grid>/runs.mk and manifest.json;
@@ -19,6 +21,9 @@ GRID ?= all
 SEEDS ?=
 FORCE ?=
 RESULTS ?= results
+LAUNCHER ?= make
+SLURM_ARGS ?=
+RETRY ?=
 GRIDS_CLI = $(PY) -m lib.grids
 _grids_empty :=
 _grids_space := $(_grids_empty) $(_grids_empty)
@@ -28,11 +33,22 @@ _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)'
 
 .PHONY: runs runs-status runs-list mini-archive
 
-## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped
+## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped.
+## LAUNCHER=slurm: the runs still to do (not finished, queued or running; failed ones with
+## RETRY=1) become one Slurm job array per grid, SLURM_ARGS overriding the sbatch defaults.
+ifeq ($(LAUNCHER),slurm)
+runs: setup
+	+@$(GRIDS_CLI) submit $(_GRIDS_ARGS) $(if $(FORCE),--force) $(if $(RETRY),--retry) $(_GRIDS_DRY) \
+	  --py '$(PY)' --papermill '$(PAPERMILL)' $(if $(ENV_DIR),--env-dir '$(ENV_DIR)') --slurm-args '$(SLURM_ARGS)'
+else ifeq ($(LAUNCHER),make)
 runs: setup
 	+@$(GRIDS_CLI) plan $(_GRIDS_ARGS) $(if $(FORCE),--force) $(_GRIDS_DRY) \
 	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile '$(RUNS_PLAN)'
 	+@$(MAKE) --no-print-directory -k -f '$(RUNS_PLAN)' PY='$(PY)' PAPERMILL='$(PAPERMILL)'
+else
+runs:
+	$(error LAUNCHER=$(LAUNCHER): use LAUNCHER=make (the default, runs here) or LAUNCHER=slurm (job arrays))
+endif
 
 runs-status: setup
 	@$(GRIDS_CLI) status $(_GRIDS_ARGS)

@@ -2,8 +2,9 @@
 
     python scripts/build_analysis_notebooks.py              # write notebooks/analysis_*.ipynb, reproduction_report,
                                                             # explore_aees (sources, no outputs)
-    python scripts/build_analysis_notebooks.py --execute    # ... and execute them in place against results/mini
-                                                            # (the committed state nbval compares against)
+    python scripts/build_analysis_notebooks.py --execute    # ... and execute them in place (analysis: against
+                                                            # results/mini; explore_aees: on the stand-in), the
+                                                            # committed state nbval compares against
 
 One notebook per thesis chapter; each calls ``lib.analysis.render.show`` once per artifact.
 Cells that print table numbers carry the ``nbval-check-output`` tag (``pytest --nbval-lax``
@@ -73,13 +74,13 @@ def header(title: str, intro: str, name: str) -> list[nbf.NotebookNode]:
     return [
         nbf.v4.new_markdown_cell(
             f"# {title}\n\n{intro}\n\nEvery table is written to `figures/<chapter>/` as `.tex` + `.csv`, every "
-            "figure as `.png` + `.pdf`, and recorded in `figures/index.csv` (status, input hash, git SHA, "
+            "figure as `.png` + `.pdf`, and recorded in `figures/index.csv` (status, input and code hashes, "
             "archive). An artifact with no runs in the archive prints one line and is recorded as "
             f"`missing-runs`. Tables and figures of a stand-in archive are labelled *{STANDIN_LABEL}*.\n\n"
             f"Point it at another archive (e.g. a directory of thesis RunResult JSON files):\n\n"
             f"    papermill notebooks/{name}.ipynb out.ipynb -p archive /path/to/archived_results"),
         nbf.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-        code("from lib.analysis.render import chapter_status, open_archive, show, show_archive\n\n"
+        code("from lib.analysis.render import open_archive, show, show_archive, show_chapter_status\n\n"
              "ctx = open_archive(archive, figures)\nshow_archive(ctx)", check=True),
     ]
 
@@ -95,8 +96,8 @@ def chapter_notebook(chapter: str) -> nbf.NotebookNode:
                               "print(coverage_summary(coverage(ctx.runs)))", check=True))
         cells.append(nbf.v4.new_markdown_cell(f"## {art}. {spec.title}"))
         cells.append(code(f'show(ctx, "{art}")', check=spec.kind == "table"))
-    cells.append(nbf.v4.new_markdown_cell("## Status of this chapter"))
-    cells.append(code(f'print(chapter_status(ctx, "{chapter}").to_string(index=False))', check=True))
+    cells.append(nbf.v4.new_markdown_cell(f"## Status: {title}"))
+    cells.append(code(f'show_chapter_status(ctx, "{chapter}")', check=True))
     return finish(cells, f"analysis_{chapter}")
 
 
@@ -128,7 +129,7 @@ EXPLORE = [
      "Next: `train_cifar100.ipynb` runs the real thing (one run per execution); the `analysis_*` notebooks "
      "build the thesis tables and figures from a results archive."),
     ("code", "%matplotlib inline\nimport matplotlib.pyplot as plt\n\n"
-     "from lib.analysis.explore import compare_settings, reward_by_hand, short_run\n\n"
+     "from lib.train.explore import compare_settings, reward_by_hand, short_run\n\n"
      "run = short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=20, steps=300, seed=0)\n"
      "print(f\"{len(run.step_losses)} steps, {len(run.logs['episode_rewards'])} episodes of "
      "{run.settings['episode_length']} steps\")"),
@@ -211,13 +212,15 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated notebook names (default: all)")
     args = parser.parse_args()
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The kernels import this checkout's ``lib`` (not another one an editable install may point to).
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     wanted = [w for w in args.only.split(",") if w]
     for name, nb in notebooks().items():
         if wanted and name not in wanted:
             continue
         path = ROOT / "notebooks" / f"{name}.ipynb"
         nbf.write(nb, path)
-        run = args.execute and name != "explore_aees"  # exploration: a source, committed without outputs
+        run = args.execute
         if run:
             execute(path)
         print(f"wrote {path.relative_to(ROOT)}" + (" (executed)" if run else ""))

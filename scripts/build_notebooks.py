@@ -70,7 +70,10 @@ def train_notebook(task: str) -> nbf.NotebookNode:
         nbf.v4.new_code_cell(parameters_cell(task), metadata={"tags": ["parameters"]}),
         nbf.v4.new_code_cell(
             "# 1. Configure: profile defaults + the parameters above, validated before any data\n"
-            f"from lib.notebook import resolve_from_namespace\nfrom lib.train import {m} as T\n\n"
+            + ("from lib.hf_cache import use_project_hf_cache\n"
+               "use_project_hf_cache()  # .hf_cache/, before datasets / transformers are imported\n"
+               if m == "text" else "")
+            + f"from lib.notebook import resolve_from_namespace\nfrom lib.train import {m} as T\n\n"
             f"cfg = resolve_from_namespace({task!r}, globals(), _before)\nrun = T.start(cfg)\ncfg"),
         nbf.v4.new_code_cell(f"# 2. {spec['data']}\nT.load_data(run)"),
         nbf.v4.new_code_cell("# 3. Model\nT.build_model(run)"),

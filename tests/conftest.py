@@ -12,6 +12,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from lib import ROOT  # noqa: E402
+from lib.hf_cache import use_project_hf_cache  # noqa: E402
+
+use_project_hf_cache()  # before any test imports datasets / transformers (lib.train.text checks it)
 
 KERNEL = "aees"
 

@@ -15,6 +15,7 @@ from scipy import stats
 from lib.analysis import group_stats, load_archive, paired_comparison, paired_stats
 from lib.analysis.aggregate import run_metrics
 from lib.analysis.summaries import main as summaries_main
+from runresult_factory import legacy_record, run_result
 
 # seed -> validation curve; peak epochs 2, 2 (first of a tie), 1.
 BASELINE = {0: [0.60, 0.70, 0.68], 1: [0.65, 0.72, 0.72], 2: [0.77, 0.74, 0.75]}
@@ -23,14 +24,16 @@ TIMES, TFLOPS = [10.0, 8.0, 8.5], [1.0, 1.5, 1.5]
 
 
 def record(seed: int, val: list[float], adaptive: bool, fallback: bool = False) -> dict:
-    rec = {"task_name": "cifar100", "seed": seed, "method_name": "AdaptiveScheduler" if adaptive else "Baseline",
-           "config": {"optimizer": "AdamW", "control_mode": "adaptive" if adaptive else "baseline",
-                      "lr_candidates": [0.5, 1.0, 2.0] if adaptive else [1.0], "noise_candidates": [0.0],
-                      "lr_scheduler": "none", "epochs": 3, "lr": 1e-3, "reward_instability_lambda": 0.0},
-           "val_accuracies": val, "total_epochs": 3, "epoch_wall_clock_seconds": TIMES, "epoch_tflops": TFLOPS}
-    if not fallback:
-        rec.update(best_val_accuracy=max(val), final_val_accuracy=val[-1])
-    return rec
+    """A thesis record without wall clock or FLOP totals; ``fallback``: a legacy record that also
+    lacks best/final accuracy (the analysis falls back on ``val_accuracies``)."""
+    values = {"seed": seed, "method_name": "AdaptiveScheduler" if adaptive else "Baseline",
+              "config": {"optimizer": "AdamW", "control_mode": "adaptive" if adaptive else "baseline",
+                         "lr_candidates": [0.5, 1.0, 2.0] if adaptive else [1.0], "noise_candidates": [0.0],
+                         "lr_scheduler": "none", "epochs": 3, "lr": 1e-3, "reward_instability_lambda": 0.0},
+              "val_accuracies": val, "total_epochs": 3, "epoch_wall_clock_seconds": TIMES, "epoch_tflops": TFLOPS}
+    if fallback:
+        return legacy_record("cifar100", missing=("best_val_accuracy", "final_val_accuracy"), **values)
+    return run_result("cifar100", **values)
 
 
 @pytest.fixture

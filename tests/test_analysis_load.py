@@ -11,6 +11,7 @@ import pytest
 
 from lib.analysis import inputs_sha256, load_archive, load_run
 from lib.analysis.identify import RecordError
+from runresult_factory import legacy_record, run_result
 
 VAL = [0.50, 0.62, 0.60, 0.61]
 
@@ -37,13 +38,12 @@ def cifar(seed=0, *, opt="AdamW", mode="baseline", sched="none", lr=(1.0,), nois
             "train_corrupted_accuracy_vs_noisy_labels": 0.2, "train_corrupted_accuracy_vs_clean_labels": 0.5,
             "train_clean_accuracy": 0.8, "train_all_accuracy": 0.7}}
     managed = mode != "baseline"
-    return {"method_name": method, "task_name": "cifar100", "seed": seed, "config": cfg,
-            "best_val_accuracy": max(VAL), "final_val_accuracy": VAL[-1], "val_accuracies": VAL,
-            "total_epochs": 4, "total_steps": 1564, "wall_clock_seconds": 40.0,
-            "epoch_wall_clock_seconds": [12.0, 9.0, 9.5, 9.5], "epoch_tflops": [1.0, 1.0, 1.0, 1.0],
-            "estimated_flops": 4e12, "controller_logs": ctrl_logs(lr, noise, context) if managed else None,
-            "episode_logs": {"selected_lr_values": [lr[0]]} if managed else None, "run_tag": None,
-            "runtime_metrics": {"steps_per_second": 39.1}}
+    return run_result("cifar100", method_name=method, seed=seed, config=cfg, val_accuracies=VAL,
+                      total_steps=1564, wall_clock_seconds=40.0,
+                      epoch_wall_clock_seconds=[12.0, 9.0, 9.5, 9.5], epoch_tflops=[1.0, 1.0, 1.0, 1.0],
+                      estimated_flops=4e12, controller_logs=ctrl_logs(lr, noise, context) if managed else None,
+                      episode_logs={"selected_lr_values": [lr[0]]} if managed else None, run_tag=None,
+                      runtime_metrics={"steps_per_second": 39.1})
 
 
 def nlp(task="sst2", seed=0, *, method="AdamW", sched="none", lr=(1.0,), noise=(0.0,), rate=0.0, context="none"):
@@ -53,10 +53,8 @@ def nlp(task="sst2", seed=0, *, method="AdamW", sched="none", lr=(1.0,), noise=(
            "context_mode": context, "episode_length": 200 if method != "AdamW" else 100, "seed": seed,
            "reward_instability_lambda": 0.0, "fixed_mode_name": None, "mode_names": None, "noise_std": 0.01}
     managed = method != "AdamW"
-    return {"method_name": method, "task_name": task, "seed": seed, "config": cfg,
-            "best_val_accuracy": max(VAL), "final_val_accuracy": VAL[-1], "val_accuracies": VAL,
-            "total_epochs": 4, "controller_logs": ctrl_logs(lr, noise, context) if managed else None,
-            "episode_logs": None}
+    return run_result(task, method_name=method, seed=seed, config=cfg, val_accuracies=VAL,
+                      controller_logs=ctrl_logs(lr, noise, context) if managed else None, episode_logs=None)
 
 
 CASES = {  # relative path -> (record, expected task, setting, optimizer, method, aees_axis, grid)
@@ -105,11 +103,11 @@ CASES = {  # relative path -> (record, expected task, setting, optimizer, method
 
 
 def old_key_records() -> dict[str, dict]:
-    """Older runner variants (protocol 7.3/7.4)."""
+    """Older runner variants (protocol 7.3/7.4): legacy records, partial on purpose."""
     fixed_mode = nlp("agnews", method="FixedMode", sched="warmup_linear", rate=0.2)
     fixed_mode["config"].update(fixed_mode_name="lr1_n0p005", mode_names=["lr1_n0", "lr1_n0p005"], noise_std=0.005)
-    for key in ("best_val_accuracy", "final_val_accuracy"):
-        del fixed_mode[key]  # fallbacks: max / last of val_accuracies
+    # fallbacks: max / last of val_accuracies
+    fixed_mode = legacy_record("agnews", missing=("best_val_accuracy", "final_val_accuracy"), **fixed_mode)
     old_ctx = nlp("sst2", method="AdaptiveScheduler", lr=(0.7, 1, 1.3), noise=(0, 0.0025, 0.005))
     del old_ctx["config"]["lr_candidates"], old_ctx["config"]["noise_candidates"], old_ctx["config"]["context_mode"]
     del old_ctx["controller_logs"]["context_mode"]
@@ -135,6 +133,7 @@ def archive(tmp_path: Path) -> Path:
     write(tmp_path, "cifar_noisy/cifar100_sym40_seed3/truncated", good[: len(good) // 2])
     write(tmp_path, "manifest.json", {"run_count": 2, "runs": []})
     write(tmp_path, "logs/run.log", "{not json")
+    write(tmp_path, "mini/cifar_clean/run.json.ckpt.corrupt-20261129T120000Z", "garbage")  # moved aside
     write(tmp_path, "notebooks/train.ipynb", {"cells": [], "metadata": {}})
     write(tmp_path, "instability_penalty_ablation/seed_0/copy.json", CASES["cifar_clean/aees.json"][0])
     write(tmp_path, "instability_penalty_ablation/seed_0/clean_penalty_0p1_seed0.json",

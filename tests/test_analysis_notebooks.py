@@ -21,6 +21,7 @@ from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.controller import coverage, coverage_summary
 from lib.analysis.reference import REFERENCE_DIR, thesis_numbers
 from lib.analysis.render import INDEX_COLUMNS, build, open_archive, render, render_all, reproduction
+from runresult_factory import run_result
 
 SPREAD = (-2, -1, 0, 1, 2)  # per-seed offsets (sum 0), in units of 1e-3
 SCRIPT = ROOT / "scripts" / "build_analysis_notebooks.py"
@@ -39,10 +40,10 @@ def record(seed: int, *, best: float, final: float, peak: int, epochs: int = 200
     if profile:
         cfg.update(profile=profile, data_standin=True)
     method = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}[mode]
-    return {"method_name": method, "task_name": task, "seed": seed, "config": cfg, "best_val_accuracy": best,
-            "final_val_accuracy": final, "val_accuracies": val, "total_epochs": epochs, "total_steps": epochs * 10,
-            "controller_logs": None if mode == "baseline" else {"lr_controller_logs": {"arm_values": list(lr)}},
-            "episode_logs": episodes, "run_tag": run_tag}
+    return run_result(task, method_name=method, seed=seed, config=cfg, best_val_accuracy=best,
+                      final_val_accuracy=final, val_accuracies=val, total_steps=epochs * 10,
+                      controller_logs=None if mode == "baseline" else {"lr_controller_logs": {"arm_values": list(lr)}},
+                      episode_logs=episodes, run_tag=run_tag)
 
 
 def write_cell_runs(root: Path, name: str, best: float, final: float, peak_mean: float, **kw) -> None:
@@ -148,7 +149,7 @@ def test_index_statuses_files_hash_and_standin_label(tmp_path: Path) -> None:
     assert (csv["provenance"] == STANDIN_LABEL).all() and csv["Method"].tolist() == ["AdamW", "AEES"]
     assert (out / "cifar_clean/clean_cifar_barplot.png").stat().st_size > 0
     assert (out / "cifar_clean/clean_cifar_barplot.pdf").stat().st_size > 0
-    assert index["git_sha"].nunique() == 1
+    assert index["code_sha256"].nunique() == 1 and len(index["code_sha256"].iloc[0]) == 64
     # Re-rendered from an empty archive, stale files go and the index says missing-runs.
     empty = open_archive(tmp_path / "does-not-exist", out)
     assert render(empty, "T1")["status"] == "missing-runs"
@@ -226,28 +227,24 @@ def test_committed_notebooks_match_the_builder() -> None:
             [c.metadata.get("tags", []) for c in nb.cells], name
         assert committed.cells[1].metadata.get("tags") == ["parameters"] or name == "explore_aees"
     explore = nbformat.read(ROOT / "notebooks" / "explore_aees.ipynb", as_version=4)
-    assert not any(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # a source
+    assert all(c.get("outputs") for c in explore.cells if c.cell_type == "code")  # committed executed
 
 
 @pytest.mark.slow
 def test_explore_reward_by_hand_and_locked_pairs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """explore_aees: protocol 5.6 by hand equals pulseopt's logged reward; independent 3×3 locks to 3 pairs."""
-    from lib.analysis import explore
+    from lib.train import cifar, explore
 
-    monkeypatch.setattr(explore, "DATA_DIR", tmp_path)
-    explore.standin_data.cache_clear()
-    try:
-        run = explore.short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=10, steps=45, seed=0)
-        rewards = run.logs["episode_rewards"]
-        assert len(rewards) == 5 and len(run.episode_losses(4)) == 5  # the partial last episode is closed too
-        for k, r in enumerate(rewards):
-            hand = explore.reward_by_hand(run.episode_losses(k))
-            assert hand["reward"] == pytest.approx(r, abs=1e-12)
-            assert hand["ema_end"] == pytest.approx(run.logs["episode_ema_loss_ends"][k], abs=1e-12)
-        dual = {"noise_candidates": (0.0, 0.005, 0.01), "episode_length": 4}
-        table = explore.compare_settings({"ind": dual, "cond": {**dual, "structured_control_mode": "conditional"}},
-                                         steps=80, seeds=(0,)).set_index("setting")
-        assert table.loc["ind", "pairs_tried"] == "3/9" and table.loc["ind", "episodes"] == 20
-        assert int(table.loc["cond", "pairs_tried"].split("/")[0]) > 3
-    finally:
-        explore.standin_data.cache_clear()
+    monkeypatch.setattr(cifar, "DATA_DIR", tmp_path)
+    run = explore.short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=10, steps=45, seed=0)
+    rewards = run.logs["episode_rewards"]
+    assert len(rewards) == 5 and len(run.episode_losses(4)) == 5  # the partial last episode is closed too
+    for k, r in enumerate(rewards):
+        hand = explore.reward_by_hand(run.episode_losses(k))
+        assert hand["reward"] == pytest.approx(r, abs=1e-12)
+        assert hand["ema_end"] == pytest.approx(run.logs["episode_ema_loss_ends"][k], abs=1e-12)
+    dual = {"noise_candidates": (0.0, 0.005, 0.01), "episode_length": 4}
+    table = explore.compare_settings({"ind": dual, "cond": {**dual, "structured_control_mode": "conditional"}},
+                                     steps=80, seeds=(0,)).set_index("setting")
+    assert table.loc["ind", "pairs_tried"] == "3/9" and table.loc["ind", "episodes"] == 20
+    assert int(table.loc["cond", "pairs_tried"].split("/")[0]) > 3

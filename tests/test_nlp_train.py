@@ -3,12 +3,11 @@ the recorded keys, per-step scheduling, FLOPs, label noise, seeding and determin
 
 import json
 import math
-import os
 
 import pytest
 import torch
 
-from lib import HF_CACHE_DIR, config
+from lib import config
 from lib.results import distilbert_eval_flops
 from lib.train import text as T
 from protocol_keys import NLP_CONFIG_KEYS, NOT_NLP_KEYS
@@ -140,15 +139,6 @@ def test_offline_thesis_run_without_caches_fails_clearly_before_training(isolate
     with pytest.raises(FileNotFoundError, match="local_files_only=True"):
         T.load_data(run)
     assert run.model is None
-
-
-def test_hf_cache_environment_defaults_to_the_repo_cache(monkeypatch):
-    for name in ("HF_HOME", "HF_DATASETS_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_DATASETS_CACHE", "/elsewhere")  # a value already set wins
-    T.hf_env_defaults()
-    assert os.environ["HF_HOME"] == str(HF_CACHE_DIR) and os.environ["HF_DATASETS_CACHE"] == "/elsewhere"
-    assert os.environ["HUGGINGFACE_HUB_CACHE"] == str(HF_CACHE_DIR / "hub")
 
 
 def test_resume_from_a_mid_run_checkpoint_is_identical(isolated, monkeypatch):

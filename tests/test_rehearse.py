@@ -29,7 +29,7 @@ def test_preflight_names_each_missing_piece_with_its_command(tmp_path, monkeypat
     assert "pretokenize_only True" in items["tokenized sst2"].message
     assert "label_noise_rate 0.2" in items["tokenized agnews-noisy"].message
     assert "no distilbert-base-uncased in the model cache" in items["model cache"].message
-    assert "-p epochs 1" in items["model cache"].message  # the warm-up run of the README
+    assert "snapshot_download('distilbert-base-uncased', cache_dir='.hf_cache'" in items["model cache"].message
     assert items["disk"].ok and "GB free" in items["disk"].message
 
 
@@ -97,7 +97,9 @@ def test_nlp_tables_spell_warmup_linear_out_except_t20(mini):
 @pytest.mark.slow
 def test_offline_thesis_notebook_without_model_ends_in_the_project_message(tmp_path):
     """papermill train_sst2 -p profile thesis, offline, empty caches: MissingResource, not a raw OSError."""
-    env = {**os.environ, "AEES_DATA_DIR": str(tmp_path / "data"), "HF_HOME": str(tmp_path / "hf-home"),
+    home = tmp_path / "hf-home"
+    env = {**os.environ, "AEES_DATA_DIR": str(tmp_path / "data"), "HF_HOME": str(home),
+           "HF_DATASETS_CACHE": str(home / "datasets"), "HUGGINGFACE_HUB_CACHE": str(home / "hub"),
            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-m", "papermill", "--kernel", "aees", "notebooks/train_sst2.ipynb",
                           str(tmp_path / "o.ipynb"), "-p", "profile", "thesis", "-p", "cache_dir",

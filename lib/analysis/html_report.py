@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ import nbformat
 from lib import ROOT
 from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.render import open_archive, rel, write_text
+from lib.results.provenance import provenance
 
 NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
              "analysis_controller", "analysis_checkpoints", "reproduction_report")
@@ -34,6 +37,8 @@ def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> 
     """Execute each notebook with papermill (parameters ``archive``, ``figures``); returns the executed copies."""
     import papermill as pm
 
+    # The kernel imports this checkout's ``lib`` (not another one an editable install may point to).
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     done = []
     for name in names:
         target = out / "report" / f"{name}.ipynb"
@@ -60,9 +65,29 @@ def combine(paths: list[Path], title: str) -> nbformat.NotebookNode:
             cell = copy.deepcopy(cell)
             cell.metadata.pop("papermill", None)
             cell.id = f"{path.stem.replace('_', '-')}-{len(out.cells)}"
+            for output in cell.get("outputs", []):
+                with_alt(output)
             out.cells.append(cell)
     nbformat.validator.normalize(out)
     return out
+
+
+def with_alt(output: nbformat.NotebookNode) -> None:
+    """A PNG output with alt text (``display.show_figure``) also as an ``<img alt=...>`` HTML output.
+
+    nbconvert's templates write no ``alt`` attribute; the HTML output wins over the PNG in its display
+    priority, so every figure of the report carries its description. A PNG without alt text is an error:
+    every figure of the analysis notebooks goes through ``show_figure``.
+    """
+    data = output.get("data", {})
+    if "image/png" not in data:
+        return
+    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+    if not alt:
+        raise ValueError("html_report: a figure output has no alt text; display figures with "
+                         "lib.analysis.display.show_figure (it sets output.metadata['image/png']['alt'])")
+    escaped = html.escape(alt, quote=True)
+    data["text/html"] = f'<img alt="{escaped}" src="data:image/png;base64,{data["image/png"].strip()}">'
 
 
 def to_html(nb: nbformat.NotebookNode, path: Path) -> Path:
@@ -81,9 +106,11 @@ def build_report(archive: str = "results/mini", figures: str | None = None) -> P
     paths = execute_all(str(ctx.archive), ctx.out)
     stand = f"\n\n**⚠ {STANDIN_LABEL}.** Every table and figure below comes from the offline stand-in " \
             "data sets." if ctx.standin else ""
-    title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; code {ctx.git_sha}.\n\nChapters: clean "
-             "CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, peak-checkpoint "
-             "diagnostics, and the reproduction report (thesis vs this archive)." + stand)
+    prov = provenance()
+    sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
+    title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}."
+             "\n\nChapters: clean CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, "
+             "peak-checkpoint diagnostics, and the reproduction report (thesis vs this archive)." + stand)
     return to_html(combine(paths, title), ctx.out / "report.html")
 
 

@@ -45,7 +45,8 @@ def candidate_files(root: Path) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             path = Path(dirpath, name)
-            if not name.startswith(".") and path.suffix.lower() not in IGNORED_SUFFIXES:
+            if not name.startswith(".") and path.suffix.lower() not in IGNORED_SUFFIXES \
+                    and ".ckpt.corrupt-" not in name:  # checkpoints moved aside (lib.train.checkpoint)
                 files.append(path)
     return sorted(files)
 

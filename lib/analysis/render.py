@@ -6,18 +6,21 @@ from the command line (``make figures``) or in a notebook (``show``: write, inde
     python -m lib.analysis.render figures [--archive DIR] [--out DIR]   # every artifact (make figures)
 
 ``figures/index.csv`` has one row per artifact: ``id, kind, path, status, inputs_sha256,
-git_sha, archive`` (+ ``profile, n_runs, title, note``). ``status`` is ``ok``,
+code_sha256, archive`` (+ ``profile, n_runs, title, note``). ``status`` is ``ok``,
 ``partial`` (rendered from the rows that have runs; ``note`` lists the rest) or
 ``missing-runs`` (nothing written). ``inputs_sha256`` hashes the bytes of the sorted
-input files. Output goes to ``figures/`` unless ``$AEES_FIGURES_DIR`` or ``out``
-says otherwise (the tests use this to leave the tree alone). Every table and figure
-of a stand-in archive carries "offline stand-in — not thesis numbers".
+input files, ``code_sha256`` the analysis code and reference numbers that drew it
+(``code_sha256()``): content hashes, not a commit SHA, so that the committed
+``figures/`` rebuilt on a fresh clone are byte-identical. Output goes to ``figures/``
+unless ``$AEES_FIGURES_DIR`` or ``out`` says otherwise (the tests use this to leave the
+tree alone). Every table and figure of a stand-in archive carries "offline stand-in — not
+thesis numbers".
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import hashlib
 import logging
 import os
 import sys
@@ -27,22 +30,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import FIGURES_DIR, repo_path, shown_path
+from lib import FIGURES_DIR, ROOT, repo_path, shown_path
 import lib.analysis.registry  # noqa: F401  (imports every builder: the id -> builder table)
+from lib.analysis.display import alt_text, show_figure, show_table
 from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, Built, Runs, artifact_ids
 from lib.analysis.load import inputs_sha256, load_archive, row_columns
 from lib.analysis.plots import mark_standin
 from lib.analysis.reference import compare
 from lib.analysis.style import atomic_write_text, to_latex
-from lib.results.provenance import provenance
 
 ENV_OUT = "AEES_FIGURES_DIR"
 INDEX = "index.csv"
-INDEX_COLUMNS = ["id", "kind", "path", "status", "inputs_sha256", "git_sha", "archive", "profile", "n_runs",
+INDEX_COLUMNS = ["id", "kind", "path", "status", "inputs_sha256", "code_sha256", "archive", "profile", "n_runs",
                  "title", "note"]
 SUFFIXES = {"table": (".tex", ".csv"), "figure": (".png", ".pdf")}
-TEXT = (("$\\pm$", "±"), ("\\%", "%"), ("$\\times$", "×"), ("$\\sigma$", "σ"), ("$\\Delta$", "Δ"), ("$n$", "n"),
-        ("$<0.001$", "<0.001"), ("$\\downarrow$", "↓"), ("$\\uparrow$", "↑"), ("$p$", "p"))
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -70,7 +71,7 @@ class Context:
     archive: Path
     out: Path
     runs: Runs
-    git_sha: str
+    code_sha: str
     built: dict[str, Built] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,19 @@ class Context:
                 + (f"; skipped (not RunResult JSON): {', '.join(skipped[:3])}{more}" if skipped else ""))
 
 
+CODE_FILES = ("lib/analysis/**/*.py", "reference/thesis-results/**/*")
+
+
+def code_sha256() -> str:
+    """SHA-256 over the analysis code and the thesis reference numbers (``CODE_FILES``): path and bytes of each
+    file, in sorted path order. Unlike the git SHA it does not change with unrelated commits or a dirty tree."""
+    digest = hashlib.sha256()
+    files = sorted({p for pattern in CODE_FILES for p in ROOT.glob(pattern) if p.is_file()})
+    for path in files:
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def resolve_out(figures: str | Path | None = None) -> Path:
     """Output root: ``figures`` if given, else ``$AEES_FIGURES_DIR``, else ``figures/`` (relative to the repo)."""
     value = figures or os.environ.get(ENV_OUT) or FIGURES_DIR
@@ -115,9 +129,7 @@ def open_archive(archive: str | Path = "results/mini", figures: str | Path | Non
     else:
         df = pd.DataFrame(columns=list(row_columns()) + ["path", "relpath", "duplicate", "duplicate_of"])
         df.attrs.update(skipped=[], ignored=[])
-    prov = provenance()
-    sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
-    return Context(path, resolve_out(figures), Runs(df), sha)
+    return Context(path, resolve_out(figures), Runs(df), code_sha256())
 
 
 def build(ctx: Context, art: str) -> Built:
@@ -150,7 +162,7 @@ def render(ctx: Context, art: str) -> dict[str, object]:
     if (built.figure if spec.kind == "figure" else built.cells) is None:  # runs found, nothing drawable in them
         status, paths = "missing-runs", []
     row = {"id": art, "kind": spec.kind, "path": "", "status": status,
-           "inputs_sha256": inputs_sha256(paths) if paths else "", "git_sha": ctx.git_sha, "archive": ctx.name,
+           "inputs_sha256": inputs_sha256(paths) if paths else "", "code_sha256": ctx.code_sha, "archive": ctx.name,
            "profile": ctx.profile, "n_runs": len(paths), "title": spec.title,
            "note": "; ".join(([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes)}
     if status == "missing-runs":
@@ -183,26 +195,6 @@ def write_index(out: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-def plain(cells: pd.DataFrame, styles: pd.DataFrame | None) -> str:
-    """A table as fixed-width text: LaTeX symbols spelled out, **best** and _second_ marked."""
-    df = cells.copy()
-    for col in df.columns:
-        df[col] = df[col].astype(str)
-        if styles is not None and col in styles.columns:
-            mark = {"best": "**{}**", "second": "_{}_"}
-            df[col] = [mark[s].format(v) if s in mark else v for v, s in zip(df[col], styles[col])]
-        for a, b in TEXT:
-            df[col] = df[col].str.replace(a, b, regex=False)
-    df.columns = [c if not any(a in c for a, _ in TEXT) else _untex(c) for c in df.columns]
-    return df.to_string(index=False)
-
-
-def _untex(text: str) -> str:
-    for a, b in TEXT:
-        text = text.replace(a, b)
-    return text
-
-
 def show(ctx: Context, art: str) -> None:
     """Render one artifact, update the index, and show it in the notebook (one line when missing)."""
     spec = REGISTRY[art]
@@ -214,18 +206,14 @@ def show(ctx: Context, art: str) -> None:
         return
     files = "{" + ",".join(s[1:] for s in SUFFIXES[spec.kind]) + "}"
     runs = f"{row['n_runs']} run" + ("" if row["n_runs"] == 1 else "s")
-    print(f"{art} {spec.title} — {row['status']}, {runs} -> {spec.chapter}/{spec.name}.{files}")
-    if ctx.standin:
-        print(f"[{STANDIN_LABEL}]")
+    print(f"{art}: {row['status']}, {runs} -> {spec.chapter}/{spec.name}.{files}")
     for note in ([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes:
         print(f"  {note}")
+    label = STANDIN_LABEL if ctx.standin else None
     if spec.kind == "table":
-        print(plain(built.cells, built.styles))
+        show_table(built.cells, built.styles, caption=f"{art}. {spec.title}", uid=art, standin_label=label)
     else:
-        from IPython.display import Image, display  # only in notebooks
-        buf = io.BytesIO()
-        built.figure.savefig(buf, format="png", dpi=90)
-        display(Image(data=buf.getvalue(), format="png"))
+        show_figure(mark_standin(built.figure, ctx.standin), alt_text(built.figure, f"{art}. {spec.title}", label))
 
 
 def show_archive(ctx: Context) -> None:
@@ -266,7 +254,14 @@ def show_reproduction(ctx: Context, table: str) -> None:
         shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     for col in ("n_thesis", "n_archive"):
         shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else str(int(v)))
-    print(shown.to_string(index=False))
+    show_table(shown, None, caption=f"{table}. {spec.title}: thesis vs archive (delta = archive − thesis)",
+               uid=f"R{table}", standin_label=STANDIN_LABEL if ctx.standin else None)
+
+
+def show_chapter_status(ctx: Context, chapter: str) -> None:
+    """``chapter_status`` as a table."""
+    show_table(chapter_status(ctx, chapter), None, caption=f"Status of the {chapter} artifacts in {ctx.name}",
+               uid=f"S{chapter}", standin_label=STANDIN_LABEL if ctx.standin else None)
 
 
 def write_reproduction(ctx: Context, tables: list[str]) -> Path:

@@ -151,9 +151,11 @@ def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: 
 
 def _project(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: int) -> Trainer:
     from lib.train import cifar as project
+    from lib.train import guard
 
     cfg = _config(v, size, device.type, seed)
     run = project.start(cfg)  # seeds like a real run
+    guard.release(run.output)  # the bench writes no RunResult: it holds no run's lock
     n = size.steps * size.batch_size
     run.data = dataclasses.replace(data, train_images=data.train_images[:n].to(device),
                                    train_targets=data.train_targets[:n])

@@ -121,16 +121,32 @@ def load_cifar100(root: Path, *, download: bool) -> CifarArrays:
     )
 
 
+def _load_standin(root: Path, n_train: int, n_test: int) -> CifarArrays:
+    arrays = load_cifar100(root, download=False)
+    sizes = (len(arrays.train_targets), len(arrays.test_targets))
+    if sizes != (n_train, n_test) or not arrays.is_standin:
+        raise ValueError(f"holds {sizes[0]} train / {sizes[1]} test images, expected {n_train} / {n_test}")
+    return arrays
+
+
 def ensure_cifar100(root: Path, *, standin: bool, seed: int = 0, n_train: int = 50_000,
                     n_test: int = 10_000, download: bool = True) -> CifarArrays:
     """Load CIFAR-100; with ``standin=True`` first write (or refresh) the offline stand-in.
 
-    ``seed``, ``n_train`` and ``n_test`` only apply to the stand-in. Loading a stand-in
+    ``seed``, ``n_train`` and ``n_test`` only apply to the stand-in; a stand-in whose files are
+    truncated or foreign is regenerated (one line says so). Loading a stand-in
     with ``standin=False`` is an error, so stand-in data is never taken for the real one.
     """
     if standin:
         write_cifar100_standin(Path(root), seed=seed, n_train=n_train, n_test=n_test)
-        return load_cifar100(root, download=False)
+        try:
+            return _load_standin(Path(root), n_train, n_test)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError, IndexError, TypeError,
+                RuntimeError) as exc:  # truncated or foreign pickles: the stand-in is rebuilt
+            print(f"data: stand-in in {Path(root) / CIFAR100.base_folder} cannot be read "
+                  f"({type(exc).__name__}: {str(exc)[:120]}); regenerating it", flush=True)
+        write_cifar100_standin(Path(root), seed=seed, n_train=n_train, n_test=n_test, force=True)
+        return _load_standin(Path(root), n_train, n_test)
     arrays = load_cifar100(root, download=download)
     if arrays.is_standin:
         raise RuntimeError(f"{Path(root) / CIFAR100.base_folder} holds the offline stand-in "

@@ -6,7 +6,8 @@ reported by the loaders and by ``make preflight`` with the command that provides
 * CIFAR-100: fetched into ``data/cifar100`` by torchvision (``make prepare-thesis`` or the first run);
 * the tokenizer and the raw data sets: the pretokenize runs (one per data set, and one more for
   noisy AG News) fetch them and write the tokenized caches;
-* the DistilBERT weights: one short warm-up run that may reach the Hub.
+* the DistilBERT weights: fetched into ``.hf_cache`` (the ``cache_dir`` of the runs) by
+  ``snapshot_download``, or by the README's one-epoch warm-up run.
 
 ``make prepare-thesis`` runs all of them once on a machine with network.
 """
@@ -26,8 +27,11 @@ PRETOKENIZE = {
                     "results/scratch/agnews_noise20_pretokenize.ipynb -p profile thesis "
                     "-p pretokenize_only True -p label_noise_rate 0.2",
 }
-WARM_MODEL = (f"{ONLINE} {PAPERMILL} notebooks/train_sst2.ipynb results/scratch/warm.ipynb -p profile thesis "
-              "-p epochs 1 -p output results/scratch/warm.json")
+# The model files into the cache the runs read (cache_dir=.hf_cache: models--* directly under it,
+# not under HF_HOME/hub), without the README's one-epoch warm-up run.
+WARM_MODEL = ("HF_HUB_OFFLINE=0 .venv/bin/python -c \"from huggingface_hub import snapshot_download; "
+              "snapshot_download('distilbert-base-uncased', cache_dir='.hf_cache', "
+              "allow_patterns=['*.json', '*.txt', '*.safetensors'])\"")
 FETCH_CIFAR = "HF_HUB_OFFLINE=0 .venv/bin/python -m lib.preflight --fetch-cifar"
 
 

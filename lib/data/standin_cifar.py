@@ -179,11 +179,13 @@ def standin_info(root: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
-def write_cifar100_standin(root: Path, *, seed: int = 0, n_train: int, n_test: int) -> Path:
+def write_cifar100_standin(root: Path, *, seed: int = 0, n_train: int, n_test: int,
+                           force: bool = False) -> Path:
     """Write (or keep, if up to date) the stand-in under ``root/cifar-100-python``.
 
     Regenerates when ``STANDIN.json`` is missing or records another generator version,
-    seed or size. Refuses to overwrite real CIFAR-100 files. Returns the folder.
+    seed or size, or always with ``force`` (its files were found damaged). Refuses to
+    overwrite real CIFAR-100 files. Returns the folder.
     """
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 100:
@@ -201,7 +203,7 @@ def write_cifar100_standin(root: Path, *, seed: int = 0, n_train: int, n_test: i
     }
     files = [folder / f for f in ("train", "test", "meta")]
     current = standin_info(root)
-    if current is not None and all(current.get(k) == v for k, v in info.items() if k != "note") \
+    if not force and current is not None and all(current.get(k) == v for k, v in info.items() if k != "note") \
             and all(f.is_file() for f in files):
         return folder
     if current is None and (folder / "train").is_file():

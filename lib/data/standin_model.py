@@ -115,10 +115,18 @@ def _pretrain(model: DistilBertForMaskedLM, tokenizer: DistilBertTokenizer, text
     return {"pretrain_loss_first": sum(losses[:k]) / k, "pretrain_loss_last": sum(losses[-k:]) / k}
 
 
-def _up_to_date(folder: Path, info: dict[str, Any]) -> bool:
+def _same_build(folder: Path, info: dict[str, Any]) -> bool:
     current = standin_info(folder)
-    return current is not None and {k: current.get(k) for k in info} == info \
-        and (folder / "model.safetensors").is_file()
+    return current is not None and {k: current.get(k) for k in info} == info
+
+
+def _up_to_date(folder: Path, info: dict[str, Any]) -> bool:
+    """Built with ``info``, and its weights are the ones its marker records (not truncated)."""
+    weights = folder / "model.safetensors"
+    if not _same_build(folder, info) or not weights.is_file():
+        return False
+    expected = standin_info(folder).get("weights_sha256")
+    return expected is None or hashlib.sha256(weights.read_bytes()).hexdigest() == expected
 
 
 def build_standin_model_dir(root: Path, corpus_texts: Sequence[str], *, seed: int,
@@ -165,6 +173,9 @@ def build_standin_model_dir(root: Path, corpus_texts: Sequence[str], *, seed: in
                        if pretrain_steps else "random weights, not pre-trained)")}
     if _up_to_date(root, info):
         return root
+    if _same_build(root, info):
+        print(f"data: stand-in model in {root} is damaged (model.safetensors missing, truncated or "
+              "altered: not the SHA-256 its STANDIN.json records); rebuilding it", flush=True)
     if root.exists() and standin_info(root) is None and any(root.iterdir()):
         raise RuntimeError(f"{root} exists and is not a stand-in model folder (no {STANDIN_FILE}); "
                            "refusing to overwrite it")

@@ -24,6 +24,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from datasets import ClassLabel, Dataset, Features, Value
 
 from lib.atomic import atomic_path, write_text_atomic
@@ -263,6 +264,20 @@ def _check_int(name: str, value: Any, minimum: int) -> None:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
 
 
+def _unreadable(files: dict[str, Path], rows: dict[str, int], features: Any) -> str:
+    """Why one of the split files is not the stand-in it should be (truncated, foreign), or ''."""
+    for split, path in files.items():
+        try:
+            meta = pq.ParquetFile(path).metadata  # the footer: a truncated file has none
+            names = set(meta.schema.names)
+        except Exception as exc:  # pyarrow reports damage as ArrowInvalid, OSError, ...
+            return f"{path.name} cannot be read ({type(exc).__name__}: {str(exc)[:100]})"
+        if meta.num_rows != rows[split] or not set(features) <= names:
+            return (f"{path.name} is not this stand-in ({meta.num_rows} rows, columns "
+                    f"{sorted(names)}; expected {rows[split]} rows with {sorted(features)})")
+    return ""
+
+
 def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) -> Path:
     """Write (or keep, if up to date) ``root/<task>/<split>.parquet`` + ``STANDIN.json``.
 
@@ -272,7 +287,7 @@ def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) ->
     """
     if task not in TASK_SPLITS:
         raise ValueError(f"task must be one of {sorted(TASK_SPLITS)}; got {task!r}")
-    splits, _ = TASK_SPLITS[task]
+    splits, features = TASK_SPLITS[task]
     if set(sizes) != set(splits.values()):
         raise ValueError(f"{task} stand-in sizes must be exactly {sorted(splits.values())}; "
                          f"got {sorted(sizes)}")
@@ -284,7 +299,10 @@ def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) ->
             "sizes": dict(sorted(sizes.items())), "splits": sorted(splits), "note": NOTE}
     files = {s: folder / f"{s}.parquet" for s in splits}
     if standin_info(folder) == info and all(f.is_file() for f in files.values()):
-        return folder
+        problem = _unreadable(files, {s: sizes[k] for s, k in splits.items()}, features)
+        if not problem:
+            return folder
+        print(f"data: stand-in file {problem}; regenerating the {task} stand-in in {folder}", flush=True)
     if folder.exists() and standin_info(folder) is None and any(folder.iterdir()):
         raise RuntimeError(f"{folder} exists and is not a stand-in folder (no {STANDIN_FILE}); "
                            "refusing to overwrite it (use another root)")

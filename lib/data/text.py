@@ -209,6 +209,24 @@ class _SplitCache:
                                "delete both to rebuild")
         return True
 
+    def usable(self) -> bool:
+        """``exists()``, and loads: a damaged (e.g. truncated) cache is removed, with one line
+        saying so, and reported absent so that it is rebuilt."""
+        if not self.exists():
+            return False
+        try:
+            ds = load_from_disk(str(self.path))
+            ds.data.validate(full=False)
+            if len(ds):
+                ds[len(ds) - 1]  # reads through the last record batch
+        except Exception as exc:  # arrow/datasets report damage under many types
+            print(f"data: tokenized cache {self.path} cannot be read ({type(exc).__name__}: "
+                  f"{str(exc)[:100]}); rebuilding it", flush=True)
+            shutil.rmtree(self.path)
+            self.key_file.unlink(missing_ok=True)
+            return False
+        return True
+
     def save(self, ds: Dataset) -> None:
         tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -273,7 +291,7 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
         caches = {"train": _SplitCache(root, f"train_{tag}", split_key),
                   "validation": _SplitCache(root, f"validation_{tag}", split_key),
                   "test": _SplitCache(root, "test", base)}
-    present = {role: cache.exists() for role, cache in caches.items()}
+    present = {role: cache.usable() for role, cache in caches.items()}
     if not all(present.values()):
         raw = load_raw_splits(task, standin_dir=standin_dir, cache_dir=Path(cache_dir),
                               local_files_only=local_files_only, prepare=prepare)
@@ -301,7 +319,7 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
             "applied_to": "train part after the validation split"}}
         cache = _SplitCache(root, f"train_splitseed{AGNEWS_SPLIT_SEED}"
                             f"{_noise_tag(float(label_noise_rate), label_noise_seed)}", noisy_key)
-        reused = cache.exists()
+        reused = cache.usable()
         if not reused:
             cache.save(train.map(lambda _, idx: {"label": [noisy_labels[i] for i in idx]}, with_indices=True,
                                  batched=True, features=train.features, keep_in_memory=True,

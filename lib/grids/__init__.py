@@ -7,8 +7,9 @@
 
 Rooms: ``cells`` (data model), ``definitions`` (the grids, with every ambiguity of the
 sources and its resolution), ``plan`` (runs, their state, parameter files, make
-fragments, manifests), ``manifest`` (manifest IO), ``runner`` (one execution), and the
-CLI ``python -m lib.grids list|plan|exec|status``.
+fragments, manifests), ``manifest`` (manifest IO), ``runner`` (one execution), ``slurm``
+(``make runs LAUNCHER=slurm``: job arrays, their state), and the CLI
+``python -m lib.grids list|plan|exec|status|submit``.
 """
 
 from lib.grids.cells import Alias, Cell, Grid, GridError, RunSpec

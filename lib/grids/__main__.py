@@ -1,4 +1,5 @@
-"""CLI: ``python -m lib.grids list | plan | exec | status`` (``make runs`` calls plan and exec)."""
+"""CLI: ``python -m lib.grids list | plan | exec | status | submit`` (``make runs`` calls plan and
+exec; ``make runs LAUNCHER=slurm`` calls submit)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from lib import RESULTS_DIR, repo_path
+from lib import RESULTS_DIR, ROOT, repo_path
 from lib.grids import manifest
 from lib.grids.cells import GridError
 from lib.grids.definitions import GRIDS
 from lib.grids.plan import DEFAULT_PY, grid_runs, parse_seeds, plan, rel, select_grids
+from lib.grids.slurm import state as slurm_state
 
 
 def _dir(path: str) -> Path:
@@ -57,9 +59,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     for name in select_grids(args.grid):
-        data = manifest.read(_dir(args.results_dir) / args.profile / name)
+        grid_dir = _dir(args.results_dir) / args.profile / name
+        data = manifest.read(grid_dir)
         if data is None:
             print(f"{name}: no manifest (run `make runs GRID={name} PROFILE={args.profile}`)")
+            continue
+        if slurm_state.read_jobs(grid_dir):
+            _slurm_status(name, args.profile, grid_dir, data)
             continue
         c = data.get("counts", {})
         print(f"{name}: {c.get('finished', 0)} finished, {c.get('failed', 0)} failed, "
@@ -67,6 +73,45 @@ def cmd_status(args: argparse.Namespace) -> int:
         for run in data.get("runs", []):
             if run.get("status") == "failed":
                 print(f"  FAILED {run['name']}: {run.get('error', '')}\n    retry: {run.get('retry', '')}")
+    return 0
+
+
+def _slurm_status(name: str, profile: str, grid_dir: Path, data: dict) -> None:
+    """The manifest merged with Slurm's view (lib.grids.slurm.state)."""
+    runs = data.get("runs", [])
+    try:
+        states = slurm_state.merged(grid_dir, runs)
+    except slurm_state.SlurmError as exc:
+        print(f"{name}: Slurm not reachable ({exc}); the manifest alone says:")
+        states = {r["name"]: slurm_state.RunState(r.get("status", "pending")) for r in runs}
+    order = ("finished", "running", "queued", "failed", "pending")
+    counts = {k: sum(s.status == k for s in states.values()) for k in order}
+    jobs = sorted({s.job.split("_")[0] for s in states.values() if s.job}, key=int)
+    print(f"{name}: " + ", ".join(f"{counts[k]} {k}" for k in order) + f" of {len(runs)}"
+          + (f" (Slurm array job{'s' if len(jobs) > 1 else ''} {', '.join(jobs)})" if jobs else ""))
+    entries = {r["name"]: r for r in runs}
+    for run_name, st in states.items():
+        if st.status in ("running", "queued"):
+            print(f"  {st.status.upper():<8} {run_name}  job {st.job}  {st.detail}")
+    for run_name, st in states.items():
+        if st.status == "failed":
+            retry = entries[run_name].get("retry") or entries[run_name].get("command", "")
+            print(f"  FAILED   {run_name}" + (f"  job {st.job}" if st.job else "") + f": {st.detail}\n"
+                  f"    retry here:     {retry}\n"
+                  f"    retry on Slurm: make runs GRID={name} PROFILE={profile} LAUNCHER=slurm RETRY=1")
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from lib.grids.slurm.submit import submit
+
+    try:
+        submit(args.grid, args.profile, seeds=args.seeds, retry=args.retry, force=args.force,
+               dry_run=args.dry_run, slurm_args=args.slurm_args, results_dir=_dir(args.results_dir),
+               py=args.py, papermill=args.papermill, notebooks=_notebooks(args.notebook),
+               env_dir=Path(args.env_dir), say=lambda msg: print(msg, flush=True))
+    except slurm_state.SlurmError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -96,11 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--makefile", default=None, help="also write the combined make file here")
     p.add_argument("--notebook", action="append", default=[], metavar="TASK=PATH",
                    help="training notebook of a task (tests)")
-    sub.add_parser("status", parents=[common], help="manifest summary; failed runs with their retry command")
+    sub.add_parser("status", parents=[common], help="manifest summary (merged with Slurm's view when submitted "
+                   "there); failed runs with their retry command")
+    s = sub.add_parser("submit", parents=[common], help="submit the runs still to do as Slurm job arrays")
+    s.add_argument("--force", action="store_true", help="rerun every run of the selected grids")
+    s.add_argument("--retry", action="store_true", help="also resubmit the runs whose last execution failed")
+    s.add_argument("--dry-run", action="store_true", help="(make -n) write the batch scripts, submit nothing")
+    s.add_argument("--slurm-args", default="", help="sbatch options that override the defaults (SLURM_ARGS)")
+    s.add_argument("--py", default=DEFAULT_PY, help="python of the project environment")
+    s.add_argument("--papermill", default=None, help="papermill command (default: PY -m papermill ...)")
+    s.add_argument("--env-dir", default=str(ROOT / ".venv"), help="the environment to activate in the batch script")
+    s.add_argument("--notebook", action="append", default=[], metavar="TASK=PATH",
+                   help="training notebook of a task (tests)")
     sub.add_parser("exec", help="run one planned run: exec RESULT.json -- COMMAND ... (the make recipe)")
     args = parser.parse_args(argv)
     try:
-        return {"list": cmd_list, "plan": cmd_plan, "status": cmd_status}[args.cmd](args)
+        return {"list": cmd_list, "plan": cmd_plan, "status": cmd_status, "submit": cmd_submit}[args.cmd](args)
     except GridError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -85,7 +85,6 @@ class Cell:
     setting: str = "clean"  # identify()["setting"]: clean, asym20, sym20, sym40, noise20
     optimizer: str = "AdamW"
     thesis_epochs: int | None = None  # None: the task's main thesis horizon (MAIN_EPOCHS)
-    thesis_name: str = ""  # file token of the archived thesis run (protocol 11.4)
     tables: tuple[str, ...] = ()  # INVENTORY tables/figures that use the row
     expect: Mapping[str, Any] = field(default_factory=dict)  # further identify() columns
 

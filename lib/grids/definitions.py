@@ -99,30 +99,29 @@ def _cifar_clean() -> Grid:
     for s in ("none", "cosine", "linear"):
         suffix = "" if s == "none" else f" + {s.capitalize()}"
         cells.append(Cell(f"cifar_clean_adamw_{s}", "cifar100", {**BASELINE, **ADAMW, **sched(s)},
-                          f"AdamW{suffix}", thesis_name=f"cifar_clean_adamw_{s}",
+                          f"AdamW{suffix}",
                           tables=tables + (("T2",) if s == "none" else ())))
     for s in ("none", "cosine", "linear"):
         suffix = "" if s == "none" else f" + {s.capitalize()}"
         cells.append(Cell(f"cifar_clean_aees_{s}", "cifar100", {**AEES, **ADAMW, **sched(s)},
-                          f"AEES{suffix}", thesis_name=f"cifar_clean_aees_{s}",
+                          f"AEES{suffix}",
                           tables=tables + (("T2",) if s == "none" else ())))
     for m, tok, label in ((0.5, "0p5", "Fixed ×0.5"), (2.0, "2", "Fixed ×2.0")):
         cells.append(Cell(f"cifar_clean_fixed_lr{tok}_n0_none", "cifar100", {**fixed(m), **ADAMW},
-                          label, thesis_name=f"cifar_clean_fixed_lr{tok}_n0_none", tables=("T2", "T3")))
+                          label, tables=("T2", "T3")))
     alias = Alias("cifar_clean_fixed_lr1_n0_none", "cifar-clean", "cifar_clean_adamw_none",
                   "Fixed ×1.0", note="the AdamW baseline (INVENTORY T2)", tables=("T2",))
     return Grid("cifar-clean", "Clean CIFAR-100, AdamW: schedules, AEES, fixed multipliers",
                 tuple(cells), (alias,), seeds=MAIN_SEEDS)
 
 
-_NOISY_METHODS = (  # (token, parameters, label, thesis token for AdamW / SGD)
-    ("baseline", BASELINE, "Baseline", "{o}_baseline", "{o}_baseline_lr01"),
-    ("cosine", {**BASELINE, **sched("cosine")}, "Cosine", "{o}_cosine", "{o}_cosine_lr01"),
-    ("aees", AEES, "AEES", "{o}_aees_ep200_lr05102", "{o}_aees_ep200_lr05102_base01"),
-    ("cosine_aees", {**AEES, **sched("cosine")}, "Cosine + AEES", "{o}_cosine_aees_ep200_lr05102",
-     "{o}_cosine_aees_ep200_lr05102_base01"),
-    ("fixed_lr0p5", fixed(0.5), "Fixed ×0.5", "{o}_fixed_lr05", "{o}_fixed_lr05_base01"),
-    ("fixed_lr2", fixed(2.0), "Fixed ×2.0", "{o}_fixed_lr20", "{o}_fixed_lr20_base01"),
+_NOISY_METHODS = (  # (token, parameters, label)
+    ("baseline", BASELINE, "Baseline"),
+    ("cosine", {**BASELINE, **sched("cosine")}, "Cosine"),
+    ("aees", AEES, "AEES"),
+    ("cosine_aees", {**AEES, **sched("cosine")}, "Cosine + AEES"),
+    ("fixed_lr0p5", fixed(0.5), "Fixed ×0.5"),
+    ("fixed_lr2", fixed(2.0), "Fixed ×2.0"),
 )
 _MAIN_TABLE = {"asym20": "T4", "sym20": "T5", "sym40": "T6"}
 _NOISY_TABLES = {"Baseline": ("T7", "T9"), "Cosine": ("T7", "T8", "T9"), "AEES": ("T7", "T8", "T9", "T10"),
@@ -135,10 +134,9 @@ def _cifar_noisy() -> Grid:
     for setting, noise in CIFAR_NOISE.items():
         for opt_name, opt in (("AdamW", ADAMW), ("SGD", SGD)):
             o = opt_name.lower()
-            for token, params, label, t_adamw, t_sgd in _NOISY_METHODS:
-                thesis = (t_adamw if o == "adamw" else t_sgd).format(o=o)
+            for token, params, label in _NOISY_METHODS:
                 cells.append(Cell(f"cifar100_{setting}_{o}_{token}", "cifar100", {**params, **opt, **noise},
-                                  label, setting, opt_name, thesis_name=f"cifar100_{setting}/{thesis}",
+                                  label, setting, opt_name,
                                   tables=((_MAIN_TABLE[setting],) if "Fixed" not in label else ())
                                   + _NOISY_TABLES[label]))
             aliases.append(Alias(f"cifar100_{setting}_{o}_fixed_lr1", "cifar-noisy",
@@ -219,9 +217,9 @@ SYM20_AEES = {**AEES, **ADAMW, **CIFAR_NOISE["sym20"]}
 def _ablation_penalty() -> Grid:
     lam = {"reward_instability_lambda": 0.1}
     cells = (Cell("clean_penalty_0p1", "cifar100", {**AEES, **ADAMW, **lam}, "AEES",
-                  expect={"lam": 0.1}, thesis_name="clean_penalty_0p1", tables=("T22",)),
+                  expect={"lam": 0.1}, tables=("T22",)),
              Cell("noisy_penalty_0p1", "cifar100", {**SYM20_AEES, **lam}, "AEES", "sym20",
-                  expect={"lam": 0.1}, thesis_name="noisy_penalty_0p1", tables=("T22",)))
+                  expect={"lam": 0.1}, tables=("T22",)))
     aliases = (Alias("clean_penalty_0p0", "cifar-clean", "cifar_clean_aees_none", "AEES",
                      note="λ = 0 is the main clean AEES run", tables=("T22",)),
                Alias("noisy_penalty_0p0", "cifar-noisy", "cifar100_sym20_adamw_aees", "AEES", "sym20",
@@ -233,11 +231,11 @@ def _ablation_penalty() -> Grid:
 def _ablation_trend() -> Grid:
     trend = {"context_mode": "trend"}
     cells = (Cell("clean_context_trend", "cifar100", {**AEES, **ADAMW, **trend}, "AEES",
-                  expect={"context": "trend"}, thesis_name="clean_context_trend", tables=("T23",)),
+                  expect={"context": "trend"}, tables=("T23",)),
              Cell("noisy_context_trend", "cifar100", {**SYM20_AEES, **trend}, "AEES", "sym20",
-                  expect={"context": "trend"}, thesis_name="noisy_context_trend", tables=("T23",)),
+                  expect={"context": "trend"}, tables=("T23",)),
              Cell("sst2_context_none", "sst2", nlp_aees(SST2_GRID), "AEES",
-                  expect={"context": "none"}, thesis_name="sst2_main_small_ep200_context_none",
+                  expect={"context": "none"},
                   tables=("T23",)))
     aliases = (Alias("clean_context_none", "cifar-clean", "cifar_clean_aees_none", "AEES",
                      note="context none is the main clean AEES run", tables=("T23",)),
@@ -252,10 +250,10 @@ def _ablation_trend() -> Grid:
 def _ablation_cifar_noise() -> Grid:
     base = {**SYM20_AEES, "context_mode": "trend"}
     cells = (Cell("sym20_lronly_trend", "cifar100", base, "AEES", "sym20", thesis_epochs=100,
-                  expect={"context": "trend"}, thesis_name="noisy_coarse_lronly_ep200_trend", tables=("T24", "F8")),
+                  expect={"context": "trend"}, tables=("T24", "F8")),
              Cell("sym20_smallnoise_trend", "cifar100", {**base, "noise_candidates": CIFAR_SMALL_NOISE},
                   "AEES-Dual", "sym20", thesis_epochs=100, expect={"context": "trend"},
-                  thesis_name="noisy_coarse_smallnoise_ep200_trend", tables=("T24", "F8")))
+                  tables=("T24", "F8")))
     return Grid("ablation-cifar-noise", "Small gradient-noise injection on sym20 CIFAR AEES (100 epochs)",
                 cells, seeds=ABLATION_SEEDS)
 
@@ -295,7 +293,7 @@ def _compute_overhead() -> Grid:
                     params = {"method": "AdamW", **s_params} if axes is None else {**nlp_aees(grid, axes), **s_params}
                 cells.append(Cell(f"{prefix}_{opt.lower()}_{variant}_{s}", task, params,
                                   _timing_label(task, opt, axis_label, s), "clean", opt,
-                                  thesis_epochs=epochs, thesis_name=f"{prefix}_{opt.lower()}_{variant}_{s}",
+                                  thesis_epochs=epochs,
                                   expect={"aees_axis": axis_label or "", "lr_scheduler": s},
                                   tables=("T13", "T14")))
     return Grid("compute-overhead", "Compute overhead: seconds per epoch, seed 0, timing repeats (9.5)",

@@ -166,11 +166,15 @@ class Plan:
     state: dict[Path, tuple[str, str]] = field(default_factory=dict)  # json -> (state, reason)
     rerun: set[Path] = field(default_factory=set)
     makefile: Path | None = None
+    commands: dict[Path, str] = field(default_factory=dict)  # json -> the shell command of the run
 
     @property
     def all_runs(self) -> list[RunSpec]:
         return [s for specs in self.runs.values() for s in specs] + self.extra
 
+    def todo(self) -> list[RunSpec]:
+        """The runs make would run: not finished, stale or forced (LAUNCHER=slurm submits these)."""
+        return [s for s in self.all_runs if s.json in self.rerun or self.state[s.json][0] != "finished"]
 
 
 def _manifest_entry(spec: RunSpec, state: tuple[str, str], forced: bool, previous: dict | None,
@@ -240,7 +244,7 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
             p.rerun.add(spec.json)
     py_cmd = rel_command(py)
     pm_cmd = rel_command(papermill) if papermill else f"{py_cmd} {PAPERMILL_ARGS}"
-    commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
+    commands = p.commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
     for spec in p.all_runs:
         manifest.write_if_changed(spec.params_file, params_text(spec))
     for g in names:

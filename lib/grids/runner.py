@@ -13,6 +13,9 @@
 4. The run counts as finished only if the command succeeded and the JSON is complete and
    matches the manifest's parameters; otherwise any JSON is set aside and the manifest
    entry says ``failed`` with the error line and the exact command to retry.
+5. A run that stopped on request (``<output>.stop``, ``lib.train.preempt``: Slurm time limit
+   or preemption) after writing its checkpoint stays ``pending`` (reason ``preempted``) and
+   the runner exits with 75, the code on which the Slurm batch script requeues the task.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import IO, Any
 from lib import ROOT, repo_path
 from lib.grids import manifest
 from lib.grids.state import check_file, rel
+from lib.train.preempt import EXIT_PREEMPTED, stop_path
 
 GPU_POLL_SECONDS = 2.0
 TAIL_LINES = 15
@@ -108,6 +112,16 @@ def _tail(log: Path) -> str:
         return ""
 
 
+def _preempted(log: Path) -> bool:
+    """The run raised ``lib.train.preempt.Preempted`` (the end of its log says so)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 65536))
+            return b"Preempted: stopped on request" in handle.read()
+    except FileNotFoundError:
+        return False
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -121,6 +135,7 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     log = grid_dir / f"{name}.log"
     retry = shlex.join([rel(sys.executable), "-m", "lib.grids", "exec", rel(target), "--",
                         *_relative_args(command)])
+    stop_path(target).unlink(missing_ok=True)  # a request of an earlier execution is spent
     old = set_aside(target)
     if old is not None:
         say(f"[grids] {rel(target)}: stale result set aside to {rel(old)}")
@@ -145,6 +160,13 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
         if gpu is not None:
             gpu[1].close()
     seconds = round(time.monotonic() - start, 1)
+    stop_path(target).unlink(missing_ok=True)
+    if rc != 0 and _preempted(log):
+        set_aside(target)
+        _record(grid_dir, name, {"status": "pending", "reason": "preempted: stopped on request after "
+                                 "writing its checkpoint; the next execution resumes"}, retry)
+        say(f"[grids] preempted {rel(target)} after {seconds:.0f} s: checkpoint written, exit {EXIT_PREEMPTED}")
+        return EXIT_PREEMPTED
     entry = manifest.entry(manifest.read(grid_dir) or {}, name) or {}
     if entry.get("parameters"):
         state, reason = check_file(target, entry["task"], entry["parameters"]["profile"],

@@ -58,7 +58,10 @@ class Rehearsal:
     def __init__(self, work: Path, device: str, max_steps: int):
         self.work, self.device, self.max_steps = work, device, max_steps
         self.hf, self.data = work / "hf", work / "data"
-        self.env = {**os.environ, "AEES_DATA_DIR": str(self.data), "HF_HOME": str(work / "hf-home"),
+        home = work / "hf-home"  # every HF cache variable off the user's caches
+        self.env = {**os.environ, "AEES_DATA_DIR": str(self.data), "HF_HOME": str(home),
+                    "HF_DATASETS_CACHE": str(home / "datasets"), "HUGGINGFACE_HUB_CACHE": str(home / "hub"),
+                    "TRANSFORMERS_CACHE": str(home / "transformers"),
                     "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
         self.rows: list[dict[str, Any]] = []
 

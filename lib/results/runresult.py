@@ -4,16 +4,21 @@ thesis' config (7.3) and episode-log (7.4) key sets.
 The table ``_TABLE`` (parsed into ``KEYS``) says for each top-level key where it comes from
 (``thesis``: protocol 7.2; ``project``: added by this compendium), which tasks write it
 (``all``, ``cifar100`` or ``text`` = SST-2 and AG News; ``/noisy``: only runs with label noise;
-``/at-save``: added when the file is written) and what it means. ``check(result, task, noisy)``
-is called by the task adapters (``lib.train.cifar_result``, ``lib.train.text_result``) on every
-RunResult they build, so a key cannot appear or vanish without being declared here; the
-tests read their protocol key sets from here too.
+``/at-save``: added when the file is written) and what it means. ``build_core(run, ...)``
+builds the keys every task shares from the run state; the task adapters
+(``lib.train.cifar_result``, ``lib.train.text_result``) add their own and call
+``check(result, task, noisy)`` on every RunResult they build, so a key cannot appear or vanish
+without being declared here; the tests read their protocol key sets from here too.
+Unlike the rest of ``lib.results``, this module imports ``lib.control`` (hence torch).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from lib.control import episode_logs
+from lib.results.provenance import provenance
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,46 @@ def check(result: dict[str, Any], task: str, noisy: bool) -> dict[str, Any]:
         raise RuntimeError(f"RunResult of {task} does not match lib/results/runresult.py: undeclared "
                            f"{sorted(have - want)}, missing {sorted(want - have)}; declare or build them there")
     return result
+
+
+def build_core(run: Any, *, method_name: str, task_name: str, model_name: str,
+               dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
+               **extra: Any) -> dict[str, Any]:
+    """The keys every task writes, read from the run state ``run`` (a ``lib.train.state.RunState``):
+    the top-level keys of protocol 7.2 (``runtime_metrics`` and the wall clock are added at save
+    time) and the project's ``epoch_lrs``, ``measured_flops``, ``provenance`` (``extra`` goes to
+    :func:`lib.results.provenance`). The task adapters add their own keys, then :func:`check`."""
+    cfg, m = run.cfg, run.metrics
+    vals = m["val_accuracies"]
+    flops = run.flops.total_flops
+    best = max([0.0, *vals])
+    return {
+        "method_name": method_name,
+        "task_name": task_name,
+        "seed": cfg.seed,
+        "model_name": model_name,
+        "dataset_name": dataset_name,
+        "config": config,
+        "best_val_accuracy": best,
+        "final_val_accuracy": vals[-1],
+        "final_train_loss": m["train_losses"][-1],
+        "total_steps": run.stepper.global_step,
+        "total_epochs": cfg.epochs,
+        "estimated_flops": flops,
+        "accuracy_per_tflop": best / (flops / 1e12) if flops else None,
+        "train_losses": m["train_losses"],
+        "train_accuracies": m["train_accuracies"],
+        "val_accuracies": vals,
+        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
+        "epoch_tflops": m["epoch_tflops"],
+        "episode_logs": episode_logs(run.aees),
+        "controller_logs": None if run.logger is None else run.logger.logs(),
+        "run_tag": cfg.run_tag,
+        # beyond the thesis
+        "epoch_lrs": m["epoch_lrs"],
+        "measured_flops": measured_flops,
+        "provenance": provenance(**extra),
+    }
 
 
 # 7.3: the config keys of a CIFAR RunResult.

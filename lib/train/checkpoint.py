@@ -5,11 +5,16 @@ drives the rest of the run: model, optimizer and scheduler state, the AEES state
 manager, controllers, per-parameter noise generators; via :mod:`lib.control.internals`),
 the controller-log histories, every RNG (python, torch CPU/CUDA, the data-order generator),
 the metrics so far and the best epoch's weights. Running the same run again (same output
-path, same configuration) resumes from it; a finished run deletes it.
+path, same configuration) resumes from it; a finished run deletes it. A file that cannot be
+read as this model's checkpoint (garbage, truncated, another format) is moved aside to
+``<name>.corrupt-<UTC time>`` with one line saying so, and the run starts afresh; a checkpoint
+that cannot be written (disk full) leaves the previous one in place and the run goes on.
 """
 
 from __future__ import annotations
 
+import datetime
+import os
 import random
 import time
 from pathlib import Path
@@ -24,6 +29,11 @@ from lib.params import RESULT_NEUTRAL_FIELDS
 from lib.train.state import RunState
 
 FORMAT = 1
+
+
+STATE_KEYS = ("format", "config", "epoch", "global_step", "episodes_reported", "elapsed", "model",
+              "optimizer", "scheduler", "aees", "controller_logs", "rng", "metrics", "subset_metrics",
+              "best", "flops", "padded_tokens")
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -61,11 +71,37 @@ def save(run: RunState, path: Path) -> None:
         torch.save(state, tmp)
 
 
-def load(run: RunState, path: Path) -> None:
+class UnreadableCheckpoint(Exception):
+    """The file is not a checkpoint this code wrote for this model (garbage, truncated, foreign)."""
+
+
+def read(run: RunState, path: Path) -> dict[str, Any]:
+    """The checkpoint's content, checked for format and model keys; nothing of ``run`` is touched."""
+    try:
+        state = torch.load(path, map_location=run.device, weights_only=False)
+    except Exception as exc:  # unpickling garbage raises anything (ValueError, EOFError, RuntimeError...)
+        raise UnreadableCheckpoint(f"{type(exc).__name__}: {str(exc)[:120]}") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise UnreadableCheckpoint(f"not a format-{FORMAT} checkpoint (found {found!r})")
+    missing = sorted(set(STATE_KEYS) - set(state))
+    if missing:
+        raise UnreadableCheckpoint(f"missing {', '.join(missing)}")
+    if not isinstance(state["model"], dict) or set(state["model"]) != set(run.model.state_dict()):
+        raise UnreadableCheckpoint("its model weights are not this model's")
+    return state
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    os.replace(path, aside)
+    return aside
+
+
+def load(run: RunState, path: Path, state: dict[str, Any] | None = None) -> None:
     """Restore a run built with the same configuration (phases 1-4 done) from ``path``."""
-    state = torch.load(path, map_location=run.device, weights_only=False)
-    if state.get("format") != FORMAT:
-        raise RuntimeError(f"{path}: checkpoint format {state.get('format')!r}, expected {FORMAT}")
+    state = read(run, path) if state is None else state
     mine = _identity(run.cfg)
     diff = sorted(k for k in set(mine) | set(state["config"]) if mine.get(k) != state["config"].get(k))
     if diff:
@@ -97,14 +133,28 @@ def load(run: RunState, path: Path) -> None:
 def resume_if_any(run: RunState) -> None:
     """At the start of ``fit``: continue from the run's checkpoint when there is one."""
     path = checkpoint_path(run.output)
-    if run.cfg.checkpoint_every and path.exists():
-        load(run, path)
-        print(f"resumed from {path.name} after epoch {run.epoch}")
+    if not (run.cfg.checkpoint_every and path.exists()):
+        return
+    try:
+        state = read(run, path)
+    except UnreadableCheckpoint as exc:
+        aside = _move_aside(path)
+        print(f"checkpoint {path.name} cannot be read ({exc}); moved aside to {aside.name}; "
+              "starting this run afresh", flush=True)
+        return
+    load(run, path, state)
+    print(f"resumed from {path.name} after epoch {run.epoch}")
 
 
 def after_epoch(run: RunState) -> None:
     """At the end of each epoch (``run.epoch`` already counts it): checkpoint when due."""
     every = run.cfg.checkpoint_every
     if every and run.epoch % every == 0 and run.epoch < run.cfg.epochs:
-        save(run, checkpoint_path(run.output))
+        path = checkpoint_path(run.output)
+        try:
+            save(run, path)
+        except OSError as exc:  # disk full, quota: the previous checkpoint is intact; keep training
+            kept = "the previous checkpoint is kept" if path.exists() else "no checkpoint yet"
+            print(f"warning: checkpoint after epoch {run.epoch} not written ({exc}); {kept}; "
+                  "training goes on", flush=True)
 

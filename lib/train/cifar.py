@@ -29,7 +29,7 @@ from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import loop
+from lib.train import guard, loop
 from lib.train.common import (
     SUBSET_KEYS,
     autocast,
@@ -62,6 +62,7 @@ def start(cfg: CifarConfig) -> CifarRun:
     set_seed(cfg.seed)
     run = CifarRun(cfg=cfg, device=resolve_device(cfg.device))
     run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
+    guard.claim(run.output, cfg)  # output path checked and the run locked before any data
     if cfg.precision == "bf16" and run.device.type == "cpu":
         print("note: precision=bf16 on CPU runs bf16 autocast on the CPU (slow; meant for GPUs)")
     return run
@@ -171,6 +172,7 @@ TASK = loop.Task(
     count_batch=lambda run, x, y: run.flops.add_train_batch(resnet18_train_flops(len(y))),
     evaluate=lambda run: _evaluate(run),
     scheduler_unit="epoch",  # the CIFAR schedules are stepped once per epoch (protocol 6.3)
+    steps_per_epoch=lambda run: -(-len(run.targets) // run.cfg.batch_size),  # the last batch may be short
     best_extras=_best_weights,
 )
 

@@ -16,7 +16,6 @@ from lib import ROOT
 from lib.config import as_dict
 from lib.control import METHOD_NAMES, candidate_blocks
 from lib.results import resnet18_eval_flops, runresult
-from lib.train.common import thesis_result
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
                    "four accuracies from one eval pass")
@@ -95,7 +94,7 @@ def _measured_totals(run: Any) -> dict[str, Any]:
 
 def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, Any]:
     cfg = run.cfg
-    result = thesis_result(
+    result = runresult.build_core(
         run, method_name=METHOD_NAMES[cfg.control_mode], task_name="cifar100", model_name="resnet18",
         dataset_name="CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100",
         config=_config_block(run, diagnostics), measured_flops=_measured_totals(run), **extra)

@@ -1,5 +1,11 @@
-"""Small pieces both tasks share: seeding, device, autocast, the FLOP probe, subset accuracies,
-the epoch timer, the progress text and the RunResult core (``thesis_result``)."""
+"""The run environment and per-step measurements both tasks (and the bench) share: seeding and
+device choice (protocol 13), bf16 autocast, the FLOP probe, the clean / corrupted subset
+accuracies and the epoch timer.
+
+They stay here, not in :mod:`lib.train.loop`, because the bench (``lib.bench``) and the task
+adapters use them without the loop (the subset accuracies: the loop counts them, the task
+adapters and tests read their ``SUBSET_KEYS``); the RunResult is built in
+:mod:`lib.results.runresult`."""
 
 from __future__ import annotations
 
@@ -31,14 +37,6 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device: 'cuda' was requested but no CUDA device is visible; use device=auto or cpu")
     return torch.device(choice)
-
-
-def aees_engine(cfg: Any) -> dict[str, Any]:
-    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
-    if cfg.aees_impl == "stock":
-        from pulseopt import AEES
-        return {"aees_class": AEES}
-    return {"update_norm": cfg.update_norm}
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
@@ -118,60 +116,3 @@ class EpochTimer:
     def stop(self) -> float:
         self._sync()
         return time.perf_counter() - self.t0
-
-
-def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
-    """Short text on the episodes closed since index ``since`` (for the epoch line)."""
-    if aees is None:
-        return "", since
-    logs = aees.get_logs()
-    n = len(logs["episode_rewards"])
-    if n == since:
-        return "", n
-    lrs = logs["selected_lr_values"][since:]
-    sig = logs["selected_noise_values"][since:]
-    rew = logs["episode_rewards"][since:]
-    arms = " ".join(f"x{lr:g}" + (f"/s{s:g}" if s else "") for lr, s in zip(lrs, sig, strict=True))
-    return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
-
-
-def thesis_result(run: Any, *, method_name: str, task_name: str, model_name: str,
-                  dataset_name: str, config: dict[str, Any], measured_flops: dict[str, Any],
-                  **extra: Any) -> dict[str, Any]:
-    """The top-level RunResult keys of protocol 7.2 (``runtime_metrics`` and the wall clock are
-    added at save time), plus the project's ``epoch_lrs``, ``measured_flops``, ``provenance``; every
-    key is declared in ``lib/results/runresult.py``."""
-    from lib.control import episode_logs
-    from lib.results import provenance
-
-    cfg, m = run.cfg, run.metrics
-    vals = m["val_accuracies"]
-    flops = run.flops.total_flops
-    best = max([0.0, *vals])
-    return {
-        "method_name": method_name,
-        "task_name": task_name,
-        "seed": cfg.seed,
-        "model_name": model_name,
-        "dataset_name": dataset_name,
-        "config": config,
-        "best_val_accuracy": best,
-        "final_val_accuracy": vals[-1],
-        "final_train_loss": m["train_losses"][-1],
-        "total_steps": run.stepper.global_step,
-        "total_epochs": cfg.epochs,
-        "estimated_flops": flops,
-        "accuracy_per_tflop": best / (flops / 1e12) if flops else None,
-        "train_losses": m["train_losses"],
-        "train_accuracies": m["train_accuracies"],
-        "val_accuracies": vals,
-        "epoch_wall_clock_seconds": m["epoch_wall_clock_seconds"],
-        "epoch_tflops": m["epoch_tflops"],
-        "episode_logs": episode_logs(run.aees),
-        "controller_logs": None if run.logger is None else run.logger.logs(),
-        "run_tag": cfg.run_tag,
-        # beyond the thesis
-        "epoch_lrs": m["epoch_lrs"],
-        "measured_flops": measured_flops,
-        "provenance": provenance(**extra),
-    }

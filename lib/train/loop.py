@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pulseopt import AEES
 
 from lib.control import ControllerLogger, build_aees
 from lib.control.internals import closed_episode_count
 from lib.control.wiring import MODES_BY_METHOD
 from lib.results import save_run_result
-from lib.train import checkpoint
+from lib.train import checkpoint, guard, preempt, progress
 from lib.train.common import (
     EpochTimer,
-    aees_engine,
     autocast,
-    episode_summary,
     record_subset_epoch,
     subset_hits,
 )
@@ -40,6 +39,13 @@ from lib.train.state import RunState
 def control_mode(cfg: Any) -> str:
     """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
     return cfg.control_mode if hasattr(cfg, "control_mode") else MODES_BY_METHOD[cfg.method]
+
+
+def aees_engine(cfg: Any) -> dict[str, Any]:
+    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
+    if cfg.aees_impl == "stock":
+        return {"aees_class": AEES}
+    return {"update_norm": cfg.update_norm}
 
 
 class Stepper:
@@ -117,7 +123,9 @@ class Task:
     the loop's autocast; ``count_batch(run, inputs, labels)`` adds the batch's FLOPs;
     ``evaluate(run) -> val accuracy``; ``epoch_extras(run, train_seconds) -> (metrics, text)``
     gives the task's extra per-epoch series and progress text; ``best_extras(run)`` what the
-    best epoch keeps besides its accuracy; ``scheduler_unit`` is ``"epoch"`` or ``"step"``.
+    best epoch keeps besides its accuracy; ``scheduler_unit`` is ``"epoch"`` or ``"step"``;
+    ``steps_per_epoch(run)`` the number of training batches in an epoch (the progress bar's
+    total; None when unknown).
     """
 
     batches: Callable[[Any], Iterable[tuple[Any, torch.Tensor, torch.Tensor | None]]]
@@ -127,6 +135,22 @@ class Task:
     scheduler_unit: str
     epoch_extras: Callable[[Any, float], tuple[dict[str, Any], str]] = lambda run, seconds: ({}, "")
     best_extras: Callable[[Any], dict[str, Any]] = lambda run: {}
+    steps_per_epoch: Callable[[Any], int | None] = lambda run: None  # for the progress bar
+
+
+def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
+    """Short text on the episodes closed since index ``since`` (for the epoch line)."""
+    if aees is None:
+        return "", since
+    logs = aees.get_logs()
+    n = len(logs["episode_rewards"])
+    if n == since:
+        return "", n
+    lrs = logs["selected_lr_values"][since:]
+    sig = logs["selected_noise_values"][since:]
+    rew = logs["episode_rewards"][since:]
+    arms = " ".join(f"x{lr:g}" + (f"/s{s:g}" if s else "") for lr, s in zip(lrs, sig, strict=True))
+    return f" | episodes {since + 1}-{n}: {arms} mean r {sum(rew) / len(rew):+.3f}", n
 
 
 def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
@@ -140,7 +164,10 @@ def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
     n = 0
     timer = EpochTimer(dev)
     timer.start()
-    for inputs, labels, idx in capped(task.batches(run), run.cfg):  # capped: rehearsal_max_steps
+    desc = f"epoch {run.epoch + 1}/{run.cfg.epochs}"
+    total, cap = task.steps_per_epoch(run), run.cfg.rehearsal_max_steps
+    total = min(total, cap) if cap and total is not None else total
+    for inputs, labels, idx in progress.steps(capped(task.batches(run), run.cfg), total, desc):  # capped: rehearsal
         run.stepper.start()
         with autocast(dev, run.cfg.precision):
             loss, logits = task.forward(run, inputs, labels)
@@ -195,6 +222,7 @@ def fit(run: RunState, task: Task) -> None:
             run.scheduler.step()
         run.epoch += 1
         checkpoint.after_epoch(run)
+        preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
 
@@ -204,6 +232,7 @@ def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, 
     mark_result(run, result)  # peak_memory; rehearsal / replica marks (lib.train.rehearsal)
     save_run_result(result, path)
     checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    guard.release(run.output)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
           f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
     result["_path"] = str(path)

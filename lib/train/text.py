@@ -1,6 +1,6 @@
 """The SST-2 / AG News run (protocol 2.4, 3), in the phases a training notebook calls one by one.
 
-    run = start(cfg)          # HF cache env, seed, device             (phase 1: configure)
+    run = start(cfg)          # HF cache check, seed, device            (phase 1: configure)
     load_data(run)            # stand-ins, tokenized caches, loaders   (phase 2: data)
     build_model(run)          # DistilBERT classifier, head after seed (phase 3: model)
     build_optimization(run)   # AdamW, AEES, step-level scheduler      (phase 4: optimizer and AEES)
@@ -18,33 +18,17 @@ A Hub token, if one is needed, is read by ``huggingface_hub`` from the environme
 
 from __future__ import annotations
 
-import os
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import TqdmWarning
 
 from lib import DATA_DIR, HF_CACHE_DIR, ROOT, repo_path
-
-
-def hf_env_defaults() -> None:
-    """Cache locations of the thesis runner (setdefault: values already in the environment win).
-
-    Runs at import, before ``datasets``/``huggingface_hub`` read them. ``TRANSFORMERS_CACHE`` is
-    set for parity with the thesis; transformers 5 reads ``HF_HOME``/``HF_HUB_CACHE`` instead.
-    """
-    os.environ.setdefault("HF_HOME", str(HF_CACHE_DIR))
-    os.environ.setdefault("HF_DATASETS_CACHE", str(HF_CACHE_DIR / "datasets"))
-    os.environ.setdefault("HUGGINGFACE_HUB_CACHE", str(HF_CACHE_DIR / "hub"))
-    os.environ.setdefault("TRANSFORMERS_CACHE", str(HF_CACHE_DIR / "transformers"))
-
-
-hf_env_defaults()
-
-import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-import warnings  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from tqdm import TqdmWarning  # noqa: E402
+from lib.hf_cache import check_hf_cache
 
 warnings.filterwarnings("ignore", "IProgress not found", TqdmWarning)  # HF imports, in a notebook
 
@@ -62,7 +46,7 @@ from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.prepare import WARM_MODEL, MissingResource  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, offline_reason, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train import loop  # noqa: E402
+from lib.train import guard, loop  # noqa: E402
 from lib.train.rehearsal import capped  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
@@ -101,12 +85,16 @@ def _skipped(run: TextRun, phase: str) -> bool:
 
 
 def start(cfg: TextConfig) -> TextRun:
-    """Phase 1: seed everything (protocol 13), pick the device, quiet the HF progress bars."""
+    """Phase 1: check the HF cache location (:mod:`lib.hf_cache`), seed everything (protocol 13),
+    pick the device, quiet the HF progress bars."""
+    check_hf_cache()
     datasets.disable_progress_bars()
     transformers.logging.disable_progress_bar()
     set_seed(cfg.seed)
     run = TextRun(cfg=cfg, device=resolve_device(cfg.device))
     run.output = repo_path(cfg.output) if cfg.output else default_output(cfg)
+    if not cfg.pretokenize_only:  # output path checked and the run locked before any data
+        guard.claim(run.output, cfg)
     return run
 
 
@@ -293,6 +281,7 @@ TASK = loop.Task(
     count_batch=_count_batch,
     evaluate=lambda run: _evaluate(run),  # looked up at call time (tests replace it)
     scheduler_unit="step",  # step-level schedules, right after every optimizer step (protocol 6.2)
+    steps_per_epoch=lambda run: len(run.train_loader),
     epoch_extras=_epoch_extras,
 )
 
@@ -312,5 +301,5 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
-__all__ = ["TextRun", "MODES", "STANDIN_MODEL", "hf_env_defaults", "repo_path", "start", "load_data",
+__all__ = ["TextRun", "MODES", "STANDIN_MODEL", "repo_path", "start", "load_data",
            "build_model", "build_optimization", "fit", "finish"]

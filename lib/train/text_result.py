@@ -19,7 +19,6 @@ from lib import ROOT, shown_path
 from lib.config import as_dict
 from lib.control import candidate_blocks
 from lib.results import runresult
-from lib.train.common import thesis_result
 from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL
 
 DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
@@ -96,7 +95,7 @@ def _measured_totals(run: Any) -> dict[str, Any]:
 def build_result(run: Any, **extra: Any) -> dict[str, Any]:
     cfg, m = run.cfg, run.metrics
     standin = " (offline stand-in)" if cfg.data_standin else ""
-    result = thesis_result(
+    result = runresult.build_core(
         run, method_name=cfg.method, task_name=cfg.task_name, model_name=cfg.model_name,
         dataset_name=DATASET_NAMES[cfg.task_name] + standin, config=config_block(run),
         measured_flops=_measured_totals(run), **extra)

@@ -1,42 +1,33 @@
-"""Helpers of ``notebooks/explore_aees.ipynb``: short AEES runs on the CIFAR-100 stand-in, by hand.
+"""Short AEES runs for ``notebooks/explore_aees.ipynb``, on the project's loop.
 
-A small CNN (the mechanics of AEES do not depend on the network) trains for a few
-hundred steps on the ``mini`` profile's stand-in images, wrapped by the stock
-``pulseopt.AEES``; every step loss is kept, so an episode's reward can be recomputed
-by hand (protocol 5.6: EMA of the episode's step losses, α = 0.1, started at its
-first loss; reward = log(EMA_start + ε) − log(EMA_end + ε) − λ·instability, clipped).
+A run is the CIFAR adapter's run (:mod:`lib.train.cifar`: seeding, the ``mini`` profile's
+stand-in images with their augmented batches, evaluation) with a small CNN in place of the
+ResNet-18 (the mechanics of AEES do not depend on the network), the stock ``pulseopt.AEES``
+wired by :func:`lib.train.loop.build_control`, and one loop epoch of ``steps`` optimizer steps
+(the data order continues over as many passes as that takes). Every step loss is kept, so an
+episode's reward can be recomputed by hand (protocol 5.6: EMA of the episode's step losses,
+α = 0.1, started at its first loss; reward = log(EMA_start + ε) − log(EMA_end + ε) −
+λ·instability, clipped).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from pulseopt import AEES
 from torch import nn
 
-from lib import DATA_DIR
-from lib.config import PROFILES
-from lib.data.cifar import ensure_cifar100
+from lib.config import resolve
+from lib.control import build_optimizer
+from lib.data.cifar import train_batches
+from lib.train import cifar, loop
 
 EMA_ALPHA = 0.1
-
-
-@cache
-def standin_data() -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalised stand-in training images and labels (the ``mini`` profile's stand-in data set)."""
-    mini = PROFILES["mini"]["cifar100"]
-    data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=0,
-                           n_train=mini["standin_n_train"], n_test=mini["standin_n_test"])
-    x = data.train_images.float() / 255.0
-    x = (x - x.mean(dim=(0, 2, 3), keepdim=True)) / x.std(dim=(0, 2, 3), keepdim=True)
-    return x, torch.tensor(data.train_targets)
 
 
 def small_cnn(n_classes: int = 100) -> nn.Module:
@@ -67,31 +58,50 @@ class ShortRun:
                              "reward": self.logs["episode_rewards"]})
 
 
+def _task(steps: int, losses: list[float]) -> loop.Task:
+    """The CIFAR task with ``steps`` batches per epoch, every step loss appended to ``losses``."""
+
+    def batches(run: cifar.CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        done = 0
+        while True:
+            for batch in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
+                                       generator=run.data_generator, device=run.device):
+                yield batch
+                done += 1
+                if done == steps:
+                    return
+
+    def forward(run: cifar.CifarRun, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = run.model(x)
+        loss = F.cross_entropy(logits, y)
+        losses.append(float(loss.item()))
+        return loss, logits
+
+    return loop.Task(batches=batches, forward=forward, count_batch=lambda run, x, y: None,
+                     evaluate=cifar.TASK.evaluate, scheduler_unit="epoch")
+
+
 def short_run(*, lr_candidates: Sequence[float] = (0.5, 1.0, 2.0), noise_candidates: Sequence[float] = (0.0,),
               episode_length: int = 20, steps: int = 300, seed: int = 0, lr: float = 1e-3, batch_size: int = 64,
               structured_control_mode: str = "independent", control_mode: str = "adaptive") -> ShortRun:
     """Train the small CNN for ``steps`` steps under AEES and return its step losses and logs."""
-    x, y = standin_data()
-    torch.manual_seed(seed)
-    model = small_cnn()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    aees = AEES(opt, lr_candidates=list(lr_candidates), noise_candidates=list(noise_candidates),
-                episode_length=episode_length, control_mode=control_mode,
-                structured_control_mode=structured_control_mode, seed=seed)
-    gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for step in range(steps):
-        idx = torch.randint(0, len(y), (batch_size,), generator=gen)
-        aees.step_start(step)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        loss.backward()
-        aees.step_end(loss)
-        losses.append(float(loss.item()))
-    aees.finalize()
+    cfg = resolve("cifar100", "mini", {
+        "control_mode": control_mode, "lr_candidates": list(lr_candidates),
+        "noise_candidates": list(noise_candidates), "episode_length": episode_length,
+        "structured_control_mode": structured_control_mode, "seed": seed, "lr": lr, "batch_size": batch_size,
+        "optimizer": "AdamW", "weight_decay": 1e-4, "lr_scheduler": "none", "epochs": 1,
+        "aees_impl": "stock", "checkpoint_every": 0, "device": "cpu"})
+    run = cifar.start(cfg)
+    cifar.load_data(run)
+    run.model = run.forward = small_cnn().to(run.device)
+    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
+    control = loop.build_control(run.optimizer, cfg)
+    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
+    losses: list[float] = []
+    loop.fit(run, _task(steps, losses))
     settings = {"lr_candidates": list(lr_candidates), "noise_candidates": list(noise_candidates),
                 "episode_length": episode_length, "steps": steps, "seed": seed, "mode": structured_control_mode}
-    return ShortRun(losses, aees.get_logs(), settings)
+    return ShortRun(losses, run.aees.get_logs(), settings)
 
 
 def reward_by_hand(step_losses: Sequence[float], *, eps: float = 1e-8, lam: float = 0.0,
