@@ -25,6 +25,7 @@ PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-ba
 include mk/runs.mk
 include mk/analysis.mk
 include mk/bench.mk
+include mk/rehearse.mk
 
 ## all (the default): setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
 ## committed archive is complete; missing or stale runs are trained), then its tables, figures

@@ -62,6 +62,11 @@ def _precision() -> Any:
     return _f("fp32", "fp32 | bf16 (autocast; GPU fast path)", ("fp32", "bf16"))
 
 
+def _rehearsal_max_steps() -> Any:
+    return _f(0, "rehearsal only (make rehearse): at most N optimizer steps and N evaluation batches per "
+                 "epoch, ≥ 0; 0: off. A capped run is recorded as such and never counts as a result")
+
+
 @dataclass
 class CifarConfig:
     """CIFAR-100 / ResNet-18 run (protocol 1.1 flags with thesis defaults, plus project fields)."""
@@ -108,6 +113,7 @@ class CifarConfig:
     precision: str = _precision()
     channels_last: bool = _f(False, "channels-last memory format (GPU fast path)")
     compile: bool = _f(False, "torch.compile the model (GPU fast path)")
+    rehearsal_max_steps: int = _rehearsal_max_steps()
 
     task_name = "cifar100"
 
@@ -154,6 +160,7 @@ class _TextFlags:
     update_norm: str = _update_norm()
     checkpoint_every: int = _checkpoint_every()
     precision: str = _precision()
+    rehearsal_max_steps: int = _rehearsal_max_steps()
 
 
 _STANDIN_MODEL_DOC = ("HF model id or local folder (thesis: distilbert-base-uncased); 'standin-distilbert' "
@@ -327,6 +334,7 @@ def validate(cfg: Any) -> None:
     for name in ["epochs", "batch_size", "episode_length", "context_trend_window"]:
         _require(getattr(cfg, name) > 0, name, "> 0", getattr(cfg, name))
     _require(cfg.checkpoint_every >= 0, "checkpoint_every", ">= 0 (0 = never)", cfg.checkpoint_every)
+    _require(cfg.rehearsal_max_steps >= 0, "rehearsal_max_steps", ">= 0 (0 = off)", cfg.rehearsal_max_steps)
     _require(cfg.lr > 0, "lr", "> 0", cfg.lr)
     for name in ["weight_decay", "reward_instability_lambda", "context_trend_epsilon"]:
         _require(getattr(cfg, name) >= 0, name, ">= 0", getattr(cfg, name))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every GPU measurement of the project in one call: the benchmark at thesis size on CUDA
-# (python -m lib.bench --device cuda --full) and the FastAEES equivalence tests.
+# (python -m lib.bench --device cuda --full), the FastAEES equivalence tests and the thesis-path
+# rehearsal on CUDA (python -m lib.rehearse --device cuda = make rehearse DEVICE=cuda).
 #
 #   bash scripts/gpu_checks.sh wheels   # here, once (needs PyPI): pure-Python wheels a bare GPU
 #                                       # machine lacks, into $WHEEL_DIR (default .whl/, keep it
@@ -13,7 +14,7 @@
 # /tmp/aees-site, first on PYTHONPATH). Without torchvision or transformers the bench reports
 # the CIFAR or DistilBERT part as skipped with the reason. Extra bench flags: GPU_BENCH_ARGS
 # (e.g. "--dual"). About 4-6 minutes on an H200 (two torch.compile warm-ups per task).
-# Output: latest.csv, bench.log, test_fast_aees.log, env.txt. Exit status: non-zero if the
+# Output: latest.csv, bench.log, test_fast_aees.log, rehearse.json, rehearse.log, env.txt. Exit status: non-zero if the
 # bench or the tests failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,18 @@ if ! grep -q AEES_TEST_DEVICE tests/test_fast_aees.py; then
 fi
 AEES_TEST_DEVICE=cuda "$PY" -m pytest tests/test_fast_aees.py -q -p no:cacheprovider 2>&1 \
   | tee "$DEST/test_fast_aees.log" || status=1
+
+echo "== make rehearse DEVICE=cuda (python -m lib.rehearse --device cuda)"
+# The thesis path at full size on the offline replica, capped runs (issue 12): the first thing to run
+# on a GPU machine. Needs papermill and a Jupyter kernel named 'aees' for this Python.
+if "$PY" -c "import papermill, ipykernel" 2>/dev/null; then
+  "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qw aees \
+    || "$PY" -m ipykernel install --user --name aees --display-name "AEES (gpu_checks)" >/dev/null
+  "$PY" -m lib.rehearse --device cuda --report "$DEST/rehearse.json" 2>&1 | tee "$DEST/rehearse.log" || status=1
+else
+  echo "note: papermill/ipykernel missing for $PY: rehearse skipped (carry their wheels or install them)" \
+    | tee "$DEST/rehearse.log"
+fi
 
 echo "== gpu_checks: $([ $status = 0 ] && echo OK || echo FAILED); files in $DEST"
 exit $status

@@ -268,6 +268,7 @@ def identify(record: dict[str, Any]) -> dict[str, Any]:
         "context": context if managed else "none",
         "old_context_keys": old_context,
         "episode_length": _number(cfg.get("episode_length")) if managed else math.nan,
+        "config_episode_length": _number(cfg.get("episode_length")),  # recorded even where unused
         "structured_control_mode": str(cfg.get("structured_control_mode") or "") if managed else "",
         "method_name": str(record.get("method_name") or ""),
         "run_tag": record.get("run_tag", cfg.get("run_tag")),

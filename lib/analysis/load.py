@@ -6,7 +6,8 @@ temporary files); thesis archives hold extensionless JSON, so the extension is
 never required. A file that cannot be read or decoded, or a RunResult that lacks
 what identification needs, is reported by path in ``df.attrs["skipped"]`` and
 logged in one line; valid JSON that is not a RunResult (a manifest, say) goes to
-``df.attrs["ignored"]``. Neither raises.
+``df.attrs["ignored"]``. Neither raises. A rehearsal run (``rehearsal_max_steps``) or a run
+on the offline replica (``lib.replica``) is refused the same way: it is never a result.
 """
 
 from __future__ import annotations
@@ -75,8 +76,23 @@ def load_run(path: str | Path) -> dict[str, Any]:
     return record
 
 
+def refusal(record: dict[str, Any]) -> str | None:
+    """Why a RunResult must not count as a result (rehearsal cap, replica data), or None."""
+    config = record.get("config") if isinstance(record.get("config"), dict) else {}
+    steps = config.get("rehearsal_max_steps") or (record.get("rehearsal") or {}).get("max_steps_per_epoch")
+    if steps:
+        return (f"rehearsal run (rehearsal_max_steps={steps}, make rehearse): capped epochs, "
+                "not a thesis result")
+    if record.get("replica"):
+        return "made from the offline replica (lib.replica: generated data, random weights), not a result"
+    return None
+
+
 def row_of(record: dict[str, Any]) -> dict[str, Any]:
-    """Identification columns plus metrics of one RunResult dict."""
+    """Identification columns plus metrics of one RunResult dict (a refused record raises)."""
+    reason = refusal(record)
+    if reason is not None:
+        raise RecordError(f"refused: {reason}")
     return {**identify(record), **run_metrics(record)}
 
 

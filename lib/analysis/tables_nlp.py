@@ -22,6 +22,11 @@ T20_ROWS = {"sst2": ("AdamW", "AdamW + WL", "AEES", "AEES-LR + WL", "AEES-Noise 
             "agnews_noise": ("AdamW", "AdamW + WL", "AEES", "AEES-LR + WL", "AEES-Noise + WL", "AEES + WL")}
 
 
+def spelled_out(label: str) -> str:
+    """T15-T19 spell the scheduler out ("AdamW + warmup-linear"); only T20 abbreviates it (WL)."""
+    return label.replace(" + WL", " + warmup-linear")
+
+
 def nlp_rows(runs: Runs, built: Built, key: str, labels: tuple[str, ...]) -> pd.DataFrame:
     """Picked runs of each label for one NLP setting key (``sst2``, ``agnews``, ``agnews_noise``)."""
     task, setting = NLP_SETTINGS[key]
@@ -43,6 +48,8 @@ def _nlp_table(runs: Runs, key: str, table: str, axis: bool = False) -> Built:
     if axis:
         summary["method"] = summary["method"].replace(AXIS_NAMES)
         order = tuple(AXIS_NAMES.get(o, o) for o in order)
+    summary["method"] = summary["method"].map(spelled_out)
+    order = tuple(spelled_out(o) for o in order)
     built.cells, built.styles = format_table(summary, order=order, digits=2, n_col=False)
     return built
 
@@ -87,6 +94,8 @@ def t20(runs: Runs) -> Built:
         return built
     rows = pd.concat(parts)
     rows["method"] = rows["method"].replace({"AEES": "AEES-Dual", **AXIS_NAMES})
+    # Baselines print the episode length their config records (the thesis: 100, the unused default).
+    rows["episode_length"] = rows["episode_length"].fillna(rows["config_episode_length"])
     summary = stats(rows, by=("block", "method", "episode_length", "lr_grid", "noise_grid"))
     columns = tuple(Column(c.header, c.metric, c.scale, None) for c in ACCURACY_COLUMNS)
     cells, starts = [], []

@@ -171,6 +171,18 @@ def t13(runs: Runs) -> Built:
     return built
 
 
+# T14 rows per task × optimizer, as the thesis prints them: Baseline, Sched, AEES-{LR, Noise, Dual},
+# Sched + AEES-{LR, Noise, Dual} ("*" = the group's scheduler).
+T14_ORDER = ("baseline_none", "baseline_*", "aees_lr_only_none", "aees_noise_only_none", "aees_both_none",
+             "aees_lr_only_*", "aees_noise_only_*", "aees_both_*")
+
+
+def _t14_rank(config: str) -> int:
+    """Position of ``<variant>_<scheduler>`` (e.g. ``aees_both_warmup_linear``) in ``T14_ORDER``."""
+    variant = next(v for v, _, _ in VARIANTS if config.startswith(v + "_"))
+    return T14_ORDER.index(config if config.endswith("_none") else f"{variant}_*")
+
+
 @artifact("T14", "table", "compute", "compute_overhead_detailed_table", "Compute overhead, detailed",
           "tab:compute_overhead_detailed")
 def t14(runs: Runs) -> Built:
@@ -178,6 +190,9 @@ def t14(runs: Runs) -> Built:
     summary = _timing_summary(runs, built)
     if summary.empty:
         return built
+    group = summary.groupby(["task", "optimizer"], sort=False).ngroup()
+    summary = summary.assign(_g=group, _r=summary["config"].map(_t14_rank)).sort_values(
+        ["_g", "_r"], kind="stable").reset_index(drop=True)
     cells, nums, starts, prev = [], [], [], None
     for r in summary.itertuples():
         first = (r.task, r.optimizer) != prev

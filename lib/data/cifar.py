@@ -21,6 +21,8 @@ from torchvision.datasets import CIFAR100
 
 from lib.data.standin_cifar import STANDIN_FILE, standin_info, write_cifar100_standin
 from lib.noise import FINE_TO_COARSE
+from lib.replica import MARKER as REPLICA_FILE
+from lib.replica import read_marker
 
 CIFAR100_MEAN: tuple[float, float, float] = (0.5071, 0.4867, 0.4408)
 CIFAR100_STD: tuple[float, float, float] = (0.2675, 0.2565, 0.2761)
@@ -28,15 +30,16 @@ CROP_PADDING = 4
 
 
 class _CIFAR100(CIFAR100):
-    """torchvision's CIFAR100 that skips the MD5 check only for the offline stand-in.
+    """torchvision's CIFAR100 that skips the MD5 check only for generated files.
 
-    Real files keep torchvision's MD5 check (run even with ``download=False``). A
-    stand-in is recognised by ``STANDIN.json`` next to its pickles; its files are then
-    only required to exist.
+    Real files keep torchvision's MD5 check (run even with ``download=False``). The offline
+    stand-in (``STANDIN.json``) and the rehearsal replica (``REPLICA.json``, ``lib.replica``)
+    are recognised by their marker next to the pickles; their files need only exist.
     """
 
     def __init__(self, root: Path, *, train: bool, download: bool = False) -> None:
-        if (Path(root) / self.base_folder / STANDIN_FILE).is_file():
+        folder = Path(root) / self.base_folder
+        if (folder / STANDIN_FILE).is_file() or (folder / REPLICA_FILE).is_file():
             self.train_list = [[name, None] for name, _ in CIFAR100.train_list]
             self.test_list = [[name, None] for name, _ in CIFAR100.test_list]
             self.meta = {**CIFAR100.meta, "md5": None}
@@ -55,6 +58,7 @@ class CifarArrays:
     coarse_names: list[str]
     fine_to_coarse: list[int]
     standin: dict[str, Any] | None  # contents of STANDIN.json; None for the real CIFAR-100
+    replica: dict[str, Any] | None = None  # contents of REPLICA.json (lib.replica); None otherwise
 
     @property
     def is_standin(self) -> bool:
@@ -113,7 +117,7 @@ def load_cifar100(root: Path, *, download: bool) -> CifarArrays:
         train_images=train_images, train_targets=train_targets,
         test_images=test_images, test_targets=test_targets,
         fine_names=list(ds.classes), coarse_names=list(meta["coarse_label_names"]),
-        fine_to_coarse=fine_to_coarse, standin=standin_info(root),
+        fine_to_coarse=fine_to_coarse, standin=standin_info(root), replica=read_marker(folder),
     )
 
 

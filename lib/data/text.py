@@ -38,8 +38,10 @@ from transformers import AutoTokenizer, DataCollatorWithPadding, PreTrainedToken
 from lib import DATA_DIR
 from lib.atomic import write_text_atomic
 from lib.data import AGNEWS_NOISE_SEED
+from lib.data.prepare import PRETOKENIZE, MissingResource, task_key
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
+from lib.replica import find_dataset_replica
 
 CACHE_SCHEME = 1  # bump when the tokenisation recipe changes
 AGNEWS_SPLIT_SEED = 42
@@ -99,18 +101,29 @@ def hub_offline(enabled: bool) -> Iterator[None]:
          huggingface_hub.constants.HF_HUB_OFFLINE) = saved
 
 
-def load_tokenizer(name_or_dir: str | Path, *, cache_dir: Path, local_files_only: bool) -> PreTrainedTokenizerBase:
-    """``AutoTokenizer.from_pretrained`` with the cache dir; offline when ``local_files_only``."""
+def offline_reason(local_files_only: bool) -> str:
+    """Why nothing may be downloaded now: ``local_files_only=True`` or the offline variables."""
+    if local_files_only:
+        return "local_files_only=True"
+    if huggingface_hub.constants.HF_HUB_OFFLINE or datasets.config.HF_DATASETS_OFFLINE:
+        return "offline: HF_HUB_OFFLINE=1 / HF_DATASETS_OFFLINE=1, as make sets them"
+    return "the Hub could not be reached"
+
+
+def load_tokenizer(name_or_dir: str | Path, *, cache_dir: Path, local_files_only: bool,
+                   prepare: str = PRETOKENIZE["sst2"]) -> PreTrainedTokenizerBase:
+    """``AutoTokenizer.from_pretrained`` with the cache dir; offline when ``local_files_only``.
+
+    A tokenizer neither cached nor downloadable raises :class:`MissingResource` naming the
+    command ``prepare`` that provides it (not transformers' raw OSError).
+    """
     with hub_offline(local_files_only):
         try:
             return AutoTokenizer.from_pretrained(str(name_or_dir), cache_dir=str(cache_dir),
                                                  local_files_only=local_files_only)
         except OSError as exc:
-            if local_files_only:
-                raise FileNotFoundError(
-                    f"tokenizer {str(name_or_dir)!r} is not available locally (local_files_only=True, "
-                    f"cache_dir={cache_dir}); fetch it once with local_files_only=False") from exc
-            raise
+            raise MissingResource(f"the tokenizer of {str(name_or_dir)!r}", f"the model cache {cache_dir}",
+                                  prepare, offline_reason(local_files_only)) from exc
 
 
 def tokenizer_identity(tokenizer: PreTrainedTokenizerBase, name_or_dir: str | Path) -> dict[str, str]:
@@ -123,11 +136,14 @@ def tokenizer_identity(tokenizer: PreTrainedTokenizerBase, name_or_dir: str | Pa
     return {"name": name, "class": type(tokenizer).__name__, "sha256_16": digest}
 
 
-def source_identity(task: str, standin_dir: Path | None) -> dict[str, Any]:
-    """What the raw data is: the Hub data set, or a stand-in with its generator parameters."""
+def source_identity(task: str, standin_dir: Path | None, cache_dir: Path | None = None) -> dict[str, Any]:
+    """What the raw data is: the Hub data set (and whether ``cache_dir`` holds its offline replica,
+    ``lib.replica``), or a stand-in with its generator parameters."""
     spec = _spec(task)
     if standin_dir is None:
-        return {"kind": "hub", "path": spec.hub[0], "name": spec.hub[1]}
+        out = {"kind": "hub", "path": spec.hub[0], "name": spec.hub[1]}
+        replica = None if cache_dir is None else find_dataset_replica(cache_dir, spec.hub[0], spec.hub[1])
+        return out if replica is None else {**out, "replica": replica}
     info = standin_info(Path(standin_dir))
     if info is None:
         raise FileNotFoundError(f"standin_dir {standin_dir} holds no stand-in (no STANDIN.json); "
@@ -138,7 +154,7 @@ def source_identity(task: str, standin_dir: Path | None) -> dict[str, Any]:
 
 
 def load_raw_splits(task: str, *, standin_dir: Path | None, cache_dir: Path,
-                    local_files_only: bool) -> DatasetDict:
+                    local_files_only: bool, prepare: str | None = None) -> DatasetDict:
     """The raw splits (SST-2: train/validation, AG News: train/test), real or stand-in."""
     spec = _spec(task)
     source_identity(task, standin_dir)  # validates the stand-in folder
@@ -155,11 +171,10 @@ def load_raw_splits(task: str, *, standin_dir: Path | None, cache_dir: Path,
                 raw = load_dataset(spec.hub[0], spec.hub[1], cache_dir=str(cache_dir),
                                    download_mode="reuse_dataset_if_exists")
             except (ConnectionError, FileNotFoundError, datasets.exceptions.DatasetNotFoundError) as exc:
-                if not local_files_only:
+                if not local_files_only and not isinstance(exc, ConnectionError):
                     raise
-                raise FileNotFoundError(
-                    f"data set {spec.hub} is not in cache_dir={cache_dir} and local_files_only=True "
-                    "forbids downloading it; fetch it once with local_files_only=False") from exc
+                raise MissingResource(f"the data set load_dataset{spec.hub}", f"cache_dir={cache_dir}",
+                                      prepare or PRETOKENIZE[task], offline_reason(local_files_only)) from exc
     for split in spec.raw_splits:
         needed = {spec.text_column, "label"}
         if split not in raw or not needed <= set(raw[split].column_names):
@@ -260,8 +275,10 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
     spec = _check_args(task, max_length, label_noise_rate, label_noise_seed)
     root = Path(tokenized_dataset_dir)
     root.mkdir(parents=True, exist_ok=True)
-    tokenizer = load_tokenizer(tokenizer_dir_or_name, cache_dir=Path(cache_dir), local_files_only=local_files_only)
-    base = {"scheme": CACHE_SCHEME, "task": task, "source": source_identity(task, standin_dir),
+    prepare = PRETOKENIZE[task_key(task, label_noise_rate)]
+    tokenizer = load_tokenizer(tokenizer_dir_or_name, cache_dir=Path(cache_dir), local_files_only=local_files_only,
+                               prepare=prepare)
+    base = {"scheme": CACHE_SCHEME, "task": task, "source": source_identity(task, standin_dir, Path(cache_dir)),
             "tokenizer": tokenizer_identity(tokenizer, tokenizer_dir_or_name), "max_length": max_length,
             "tokenization": {"truncation": True, "padding": False, "text_column": spec.text_column,
                              "removed_columns": list(spec.remove_columns)}}
@@ -277,7 +294,7 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
     present = {role: cache.usable() for role, cache in caches.items()}
     if not all(present.values()):
         raw = load_raw_splits(task, standin_dir=standin_dir, cache_dir=Path(cache_dir),
-                              local_files_only=local_files_only)
+                              local_files_only=local_files_only, prepare=prepare)
         tokenized = {s: _tokenize(raw[s], tokenizer, spec, max_length, f"{caches['train'].hash}-{s}")
                      for s in spec.raw_splits}
         if task == "agnews":

@@ -27,7 +27,7 @@ class Key:
     origin: str  # "thesis" (protocol 7.2) | "project"
     doc: str
     tasks: str = "all"  # "all" | "cifar100" | "text"
-    when: str = "always"  # "always" | "noisy"
+    when: str = "always"  # "always" | "noisy" | "rehearsal" / "replica" (marks, only where they apply)
     at_save: bool = False  # added by lib.results.io / the loop when the file is written
 
 
@@ -64,6 +64,9 @@ peak_checkpoint_diagnostics    project cifar100/noisy  the 4.2 diagnostics on th
 epoch_train_tokens             project text            per-epoch non-padding training tokens
 epoch_train_tokens_per_second  project text            per-epoch training tokens per second
 estimated_flops_note           project text            how the thesis' DistilBERT estimate is computed
+peak_memory                    project all/at-save     peak resident host memory (MiB); on CUDA also peak device memory
+rehearsal                      project all/at-save/rehearsal  rehearsal runs only (rehearsal_max_steps > 0): never a result
+replica                        project all/at-save/replica    runs on the offline replica (lib.replica) only: never a result
 """
 
 
@@ -72,7 +75,8 @@ def _parse(table: str) -> tuple[Key, ...]:
     for line in table.strip().splitlines():
         name, origin, flags, doc = line.split(maxsplit=3)
         tasks, *rest = flags.split("/")
-        keys.append(Key(name, origin, doc, tasks, "noisy" if "noisy" in rest else "always", "at-save" in rest))
+        when = next((w for w in ("noisy", "rehearsal", "replica") if w in rest), "always")
+        keys.append(Key(name, origin, doc, tasks, when, "at-save" in rest))
     return tuple(keys)
 
 
@@ -84,8 +88,8 @@ PROJECT_KEYS = frozenset(k.name for k in KEYS if k.origin == "project")
 def keys_for(task: str, noisy: bool, *, at_save: bool = True) -> frozenset[str]:
     """The top-level keys of a ``task`` RunResult (``at_save=False``: before the file is written)."""
     kind = "cifar100" if task == "cifar100" else "text"
-    return frozenset(k.name for k in KEYS if k.tasks in ("all", kind) and (noisy or k.when == "always")
-                     and (at_save or not k.at_save))
+    return frozenset(k.name for k in KEYS if k.tasks in ("all", kind)
+                     and (k.when == "always" or (noisy and k.when == "noisy")) and (at_save or not k.at_save))
 
 
 def check(result: dict[str, Any], task: str, noisy: bool) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from lib.train.common import (
 )
 from lib.train.state import RunState
 from lib.train.cifar_result import default_output
+from lib.train.rehearsal import capped
 
 
 
@@ -118,7 +119,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     x = torch.zeros((cfg.batch_size, 3, 32, 32), device=run.device)
     y = torch.zeros(cfg.batch_size, dtype=torch.long, device=run.device)
     run.measured_flops = measure_step_flops(run.model, (x, y),
-                                            lambda m, b: F.cross_entropy(m(b[0]), b[1]))
+                                            lambda m, b: F.cross_entropy(m(b[0]), b[1]), meta=True)
     run.wall_start = time.perf_counter()
 
 
@@ -146,7 +147,7 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
 def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     run.model.eval()
     preds = []
-    for x, _, _ in eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device):
+    for x, _, _ in capped(eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device), run.cfg):
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(run.device, run.cfg.precision):
@@ -172,7 +173,7 @@ def _evaluate(run: CifarRun) -> float:
     pred = _predict(run, run.data.test_images, run.test_targets)
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
-    return int((pred == run.test_targets).sum()) / len(pred)
+    return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap
 
 
 def _best_weights(run: CifarRun) -> dict[str, Any]:
@@ -200,9 +201,10 @@ def fit(run: CifarRun) -> None:
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
     """The four diagnostic accuracies of protocol 4.2 from one eval pass over the train images."""
     pred = _predict(run, run.data.train_images, run.targets)
-    noisy_hit = pred == run.targets
-    clean_hit = pred == run.clean_labels
-    corr = run.corrupted
+    n = len(pred)  # all images, or the first few under rehearsal_max_steps
+    noisy_hit = pred == run.targets[:n]
+    clean_hit = pred == run.clean_labels[:n]
+    corr = run.corrupted[:n]
 
     def acc(hit: torch.Tensor) -> float:
         return int(hit.sum()) / hit.numel()

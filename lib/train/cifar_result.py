@@ -22,6 +22,13 @@ DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this projec
                    "four accuracies from one eval pass")
 
 
+DATA_LOADER_NOTE = ("num_workers and pin_memory describe this pipeline, not the thesis': there is no "
+                    "DataLoader (no worker processes, no pinned host memory); the images stay on the "
+                    "training device and each batch is augmented there (data_pipeline). The thesis "
+                    "recorded num_workers=2 and pin_memory=torch.cuda.is_available() (thesis_data_loader). "
+                    "Same augmentation, different draws.")
+
+
 def default_output(cfg: Any) -> Path:
     """Thesis default name, under results/scratch/ (it does not encode noise or scheduler)."""
     return ROOT / "results" / "scratch" / (
@@ -37,6 +44,11 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "ema_alpha": 0.1,
         "num_workers": 0,
         "data_pipeline": "device-resident uint8 images, batched crop/flip on the training device",
+        # the thesis' DataLoader settings, and why this run's differ (issue 12)
+        "thesis_data_loader": {"num_workers": 2, "pin_memory": "torch.cuda.is_available()",
+                               "transforms": "PIL RandomCrop(32, padding=4), RandomHorizontalFlip, "
+                                             "ToTensor, Normalize in the workers"},
+        "data_loader_note": DATA_LOADER_NOTE,
         "data_dir": str(Path("data") / ("cifar100-standin" if cfg.data_standin else "cifar100")),
         "model_name": "resnet18",
         "task_name": "cifar100",

@@ -46,14 +46,20 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
-def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any) -> dict[str, Any]:
+def measure_step_flops(model: torch.nn.Module, train_batch: Any, loss_fn: Any, *, meta: bool = False) -> dict[str, Any]:
     """FLOPs of one training step (forward + backward of ``train_batch``) and of one eval
     example, counted by ``torch.utils.flop_counter`` on a copy of the model (no state or RNG
     of the run is touched). ``loss_fn(model, batch) -> loss``; ``batch[:1]``-style slicing of
-    ``train_batch`` gives the eval example (tensor or dict of tensors)."""
+    ``train_batch`` gives the eval example (tensor or dict of tensors). ``meta=True`` counts on the
+    meta device (the same counts from the shapes, no arithmetic; for models without data-dependent
+    control flow, such as the CIFAR ResNet)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     probe = copy.deepcopy(model)
+    if meta:
+        probe = probe.to("meta")
+        train_batch = ({k: v.to("meta") for k, v in train_batch.items()} if isinstance(train_batch, dict)
+                       else tuple(t.to("meta") for t in train_batch))
     one = ({k: v[:1] for k, v in train_batch.items()} if isinstance(train_batch, dict)
            else tuple(t[:1] for t in train_batch))
     devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []

@@ -33,6 +33,7 @@ from lib.train.common import (
     record_subset_epoch,
     subset_hits,
 )
+from lib.train.rehearsal import capped, mark_result
 from lib.train.state import RunState
 
 
@@ -175,7 +176,9 @@ def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
     timer = EpochTimer(dev)
     timer.start()
     desc = f"epoch {run.epoch + 1}/{run.cfg.epochs}"
-    for inputs, labels, idx in progress.steps(task.batches(run), task.steps_per_epoch(run), desc):
+    total, cap = task.steps_per_epoch(run), run.cfg.rehearsal_max_steps
+    total = min(total, cap) if cap and total is not None else total
+    for inputs, labels, idx in progress.steps(capped(task.batches(run), run.cfg), total, desc):  # capped: rehearsal
         run.stepper.start()
         with autocast(dev, run.cfg.precision):
             loss, logits = task.forward(run, inputs, labels)
@@ -238,6 +241,7 @@ def fit(run: RunState, task: Task) -> None:
 def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, Any]:
     """Stop the clock, write the RunResult atomically, delete the run's checkpoint, say so."""
     result["wall_clock_seconds"] = time.perf_counter() - run.wall_start
+    mark_result(run, result)  # peak_memory; rehearsal / replica marks (lib.train.rehearsal)
     save_run_result(result, path)
     checkpoint.checkpoint_path(path).unlink(missing_ok=True)
     guard.release(run.output)

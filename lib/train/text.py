@@ -43,9 +43,11 @@ from lib.control.wiring import MODES_BY_METHOD as MODES  # noqa: E402
 from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL, STANDIN_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
-from lib.data.text import TextData, hub_offline, make_text_loader, prepare_text_task  # noqa: E402
+from lib.data.prepare import WARM_MODEL, MissingResource  # noqa: E402
+from lib.data.text import TextData, hub_offline, make_text_loader, offline_reason, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
 from lib.train import guard, loop  # noqa: E402
+from lib.train.rehearsal import capped  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
     autocast,
@@ -173,12 +175,10 @@ def build_model(run: TextRun) -> None:
             model, info = AutoModelForSequenceClassification.from_pretrained(
                 str(run.paths["model"]), num_labels=run.data.num_labels, cache_dir=str(run.paths["cache_dir"]),
                 local_files_only=cfg.local_files_only, dtype=torch.float32, output_loading_info=True, **extra)
-    except OSError as exc:
-        if cfg.local_files_only:
-            raise FileNotFoundError(
-                f"model_name {cfg.model_name!r} is not available locally (local_files_only=True, "
-                f"cache_dir={run.paths['cache_dir']}); fetch it once with local_files_only=False") from exc
-        raise
+    except OSError as exc:  # not cached and not downloadable: say what and how to prepare it
+        raise MissingResource(f"the model weights of model_name {cfg.model_name!r}",
+                              f"the model cache {run.paths['cache_dir']}", WARM_MODEL,
+                              offline_reason(cfg.local_files_only)) from exc
     finally:
         transformers.logging.set_verbosity(verbosity)
     run.model = model.to(run.device)
@@ -263,7 +263,7 @@ def _evaluate(run: TextRun) -> float:
     run.model.eval()
     correct = torch.zeros((), dtype=torch.long, device=run.device)
     n = 0
-    for batch in run.val_loader:
+    for batch in capped(run.val_loader, run.cfg):
         size, seq_len = batch["input_ids"].shape
         batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
         labels = batch.pop("labels")

@@ -1,0 +1,218 @@
+"""``make preflight PROFILE=thesis``: is this machine ready for the thesis grids? One line per piece.
+
+Checks, without any network access: the GPU (visible, its name), CIFAR-100 in ``data/cifar100``,
+the tokenized caches of the NLP protocol (SST-2, AG News, noisy AG News), the DistilBERT model
+cache, the free disk space for the archive and the checkpoints, and an estimate of the GPU-hours
+of every thesis grid from one measured optimizer step per task on the current device. Each
+missing piece gets its own message naming the command that provides it (``lib.data.prepare``).
+
+    python -m lib.preflight [--profile thesis] [--no-measure] [--fetch-cifar]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib import DATA_DIR, HF_CACHE_DIR, RESULTS_DIR
+from lib.data.prepare import ALL, FETCH_CIFAR, PRETOKENIZE, WARM_MODEL
+from lib.replica import read_marker
+
+MODEL = "distilbert-base-uncased"
+# Tokenized-cache key files (lib.data.text) that the thesis runs need, per pretokenize run.
+TOKENIZED = {"sst2": ("sst2_tokenized", ("train-*.json", "validation-*.json")),
+             "agnews": ("agnews_tokenized", ("train_splitseed42-*.json", "validation_splitseed42-*.json")),
+             "agnews-noisy": ("agnews_tokenized", ("train_splitseed42_noise0p2_noiseseed42-*.json",))}
+TRAIN_SIZE = {"cifar100": 50_000, "sst2": 67_349, "agnews": 108_000}
+STEP_SHAPES = {"sst2": 64, "agnews": 128}  # padded length of a typical batch (dynamic padding)
+EVAL_FACTOR = 1.1  # evaluation passes and AEES bookkeeping on top of the training steps (estimate)
+# Disk: RunResult JSON + executed notebook per run (noisy runs carry the label-noise block),
+# the largest checkpoint (DistilBERT + AdamW state, ~770 MiB; ResNet-18 ~170 MiB) per concurrent run.
+RUN_BYTES = {"cifar100": 0.3e6, "cifar100-noisy": 3e6, "sst2": 0.3e6, "agnews": 0.3e6, "agnews-noisy": 6e6}
+CHECKPOINT_BYTES = 0.8e9
+CACHE_BYTES = 2.5e9  # CIFAR-100, the raw and tokenized NLP data, the model cache
+
+
+@dataclass
+class Item:
+    name: str
+    ok: bool
+    message: str
+
+
+def check_gpu() -> Item:
+    import torch
+
+    if torch.cuda.is_available():
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        return Item("gpu", True, f"{len(names)} visible: {', '.join(names)}")
+    return Item("gpu", False, "no GPU visible (torch.cuda.is_available() is False): the thesis profile is "
+                "meant for a GPU. Check `nvidia-smi` and that torch is a CUDA build (`.venv/bin/python -c "
+                "'import torch; print(torch.version.cuda)'`); on a CPU use `make rehearse` or PROFILE=mini")
+
+
+def check_cifar(data_dir: Path) -> Item:
+    folder = data_dir / "cifar100" / "cifar-100-python"
+    missing = [f for f in ("train", "test", "meta") if not (folder / f).is_file()]
+    if missing:
+        return Item("cifar100", False, f"no CIFAR-100 in {folder} (missing {', '.join(missing)}). "
+                    f"Fetch it once with network:\n    {FETCH_CIFAR}")
+    if read_marker(folder) is not None:
+        return Item("cifar100", False, f"{folder} holds the offline replica (rehearsals only), not CIFAR-100: "
+                    f"delete it, then with network:\n    {FETCH_CIFAR}")
+    return Item("cifar100", True, f"present in {folder}")
+
+
+def check_tokenized(data_dir: Path) -> list[Item]:
+    out = []
+    for key, (sub, patterns) in TOKENIZED.items():
+        root = data_dir / sub
+        found = [p for p in patterns if any(root.glob(p))]
+        if len(found) == len(patterns):
+            out.append(Item(f"tokenized {key}", True, f"caches in {root}"))
+        else:
+            out.append(Item(f"tokenized {key}", False, f"no tokenized cache for {key} in {root}. Prepare it "
+                            f"once with network (README, thesis profile, step 2.1):\n    {PRETOKENIZE[key]}"))
+    return out
+
+
+def check_model(hf_cache: Path) -> Item:
+    from huggingface_hub import try_to_load_from_cache  # reads the local cache only
+
+    hits = {f: try_to_load_from_cache(MODEL, f, cache_dir=str(hf_cache))
+            for f in ("config.json", "tokenizer_config.json", "model.safetensors", "REPLICA.json")}
+    if isinstance(hits["REPLICA.json"], str):
+        return Item("model cache", False, f"{hf_cache} holds the offline replica of {MODEL} (rehearsals only); "
+                    f"delete models--{MODEL} there, then with network:\n    {WARM_MODEL}")
+    missing = [f for f in ("config.json", "tokenizer_config.json", "model.safetensors") if not isinstance(hits[f], str)]
+    if missing:
+        return Item("model cache", False, f"no {MODEL} in the model cache {hf_cache} (missing {', '.join(missing)}). "
+                    f"Warm it once with network (README, thesis profile, step 2.2):\n    {WARM_MODEL}")
+    return Item("model cache", True, f"{MODEL} in {hf_cache}")
+
+
+def _runs(profile: str) -> list:
+    from lib.grids.definitions import GRIDS
+    from lib.grids.plan import grid_runs
+
+    return [r for name in GRIDS for r in grid_runs(name, profile)]
+
+
+def _kind(spec) -> str:
+    noisy = spec.parameters.get("label_noise_rate")
+    return spec.task + ("-noisy" if noisy else "")
+
+
+def check_disk(results_dir: Path, profile: str, concurrent: int) -> Item:
+    runs = _runs(profile)
+    need = sum(RUN_BYTES[_kind(r)] for r in runs) + concurrent * CHECKPOINT_BYTES + CACHE_BYTES
+    probe = results_dir if results_dir.exists() else results_dir.parent
+    free = shutil.disk_usage(probe).free
+    text = (f"{free / 1e9:,.1f} GB free on {probe}; the {len(runs)} runs' archive, {concurrent} concurrent "
+            f"checkpoint(s) and the data caches need about {need / 1e9:,.1f} GB")
+    if free < need:
+        return Item("disk", False, text + ". Free space there, or point RESULTS= / AEES_DATA_DIR= at a bigger disk")
+    return Item("disk", True, text)
+
+
+def step_seconds(task: str, device: str) -> float:
+    """Seconds of one optimizer step of the thesis model and batch on ``device`` (after one warm-up)."""
+    import torch
+    import torch.nn.functional as F
+
+    if task == "cifar100":
+        from lib.models import cifar_resnet18
+
+        model = cifar_resnet18(num_classes=100, width=64).to(device)
+        x = torch.randn(128, 3, 32, 32, device=device)
+        y = torch.zeros(128, dtype=torch.long, device=device)
+
+        def loss():
+            return F.cross_entropy(model(x), y)
+    else:
+        from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+        model = DistilBertForSequenceClassification(DistilBertConfig(num_labels=4)).to(device)  # base size
+        ids = torch.ones(16, STEP_SHAPES[task], dtype=torch.long, device=device)
+        y = torch.zeros(16, dtype=torch.long, device=device)
+
+        def loss():
+            return model(input_ids=ids, labels=y).loss
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    times = []
+    for _ in range(2):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss().backward()
+        opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return times[-1]
+
+
+def estimate_hours(profile: str, device: str) -> tuple[Item, dict[str, float]]:
+    from lib.grids.cells import profile_value
+    from lib.grids.definitions import GRIDS
+    from lib.grids.plan import grid_runs
+
+    per_step = {task: step_seconds(task, device) for task in TRAIN_SIZE}
+    hours: dict[str, float] = {}
+    for name in GRIDS:
+        total = 0.0
+        for r in grid_runs(name, profile):
+            epochs = r.parameters.get("epochs") or profile_value(r.task, profile, "epochs")
+            batch = r.parameters.get("batch_size") or profile_value(r.task, profile, "batch_size")
+            total += epochs * math.ceil(TRAIN_SIZE[r.task] / batch) * per_step[r.task] * EVAL_FACTOR
+        hours[name] = total / 3600
+    steps = ", ".join(f"{t} {s * 1e3:,.0f} ms" for t, s in per_step.items())
+    grids = ", ".join(f"{g} {h:,.1f}" for g, h in hours.items())
+    return Item("estimate", True, f"one step on {device}: {steps}. {'GPU' if device == 'cuda' else 'CPU'}-hours "
+                f"per grid (x{EVAL_FACTOR} for evaluation): {grids}; total {sum(hours.values()):,.1f}"), hours
+
+
+def preflight(profile: str = "thesis", *, data_dir: Path = DATA_DIR, hf_cache: Path = HF_CACHE_DIR,
+              results_dir: Path = RESULTS_DIR, measure: bool = True, concurrent: int = 1) -> list[Item]:
+    """Every check for ``profile`` (``mini`` needs nothing remote)."""
+    if profile != "thesis":
+        return [Item("profile", True, f"profile {profile!r} runs offline on the stand-ins: nothing to prepare")]
+    import torch
+
+    items = [check_gpu(), check_cifar(data_dir), *check_tokenized(data_dir), check_model(hf_cache),
+             check_disk(results_dir, profile, concurrent)]
+    if measure:
+        items.append(estimate_hours(profile, "cuda" if torch.cuda.is_available() else "cpu")[0])
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lib.preflight", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", default="thesis")
+    ap.add_argument("--no-measure", action="store_true", help="skip the one-step timing (GPU-hours estimate)")
+    ap.add_argument("--concurrent", type=int, default=1, help="runs at a time (one checkpoint each)")
+    ap.add_argument("--fetch-cifar", action="store_true", help="download CIFAR-100 into data/cifar100 and stop")
+    args = ap.parse_args(argv)
+    if args.fetch_cifar:
+        from lib.data.cifar import ensure_cifar100
+
+        arrays = ensure_cifar100(DATA_DIR / "cifar100", standin=False, download=True)
+        print(f"CIFAR-100 ready in {DATA_DIR / 'cifar100'}: {len(arrays.train_targets)} / {len(arrays.test_targets)}")
+        return 0
+    items = preflight(args.profile, measure=not args.no_measure, concurrent=args.concurrent)
+    for it in items:
+        print(f"{'OK     ' if it.ok else 'MISSING'} {it.name}: {it.message}")
+    bad = [it for it in items if not it.ok]
+    print(f"\npreflight ({args.profile}): " + ("ready" if not bad else
+          f"{len(bad)} piece(s) missing: {', '.join(it.name for it in bad)}. With network, all data at once:\n    {ALL}"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
