@@ -29,10 +29,15 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     if not p.is_absolute():
         return p.as_posix()
-    try:
-        return p.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return p.as_posix()
+    # The path as written first: `.venv/bin/python` is a symlink to a Python outside the
+    # repository and must stay `.venv/bin/python`; resolved only for a repository reached
+    # through a symlinked folder.
+    for candidate in (Path(os.path.normpath(p)), p.resolve()):
+        try:
+            return candidate.relative_to(ROOT).as_posix()
+        except ValueError:
+            pass
+    return p.as_posix()
 
 
 __all__ = ["ROOT", "DATA_DIR", "RESULTS_DIR", "FIGURES_DIR", "HF_CACHE_DIR", "repo_path", "shown_path"]
