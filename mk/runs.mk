@@ -59,7 +59,7 @@ runs-list: setup
 ## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
 ## thread each (the tiny models scale badly across threads), then the timing grid alone so that
 ## its seconds per epoch are not shared with another run. FORCE=1 retrains finished runs.
-MINI_SHARED_GRIDS = cifar-clean cifar-noisy sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise
+MINI_SHARED_GRIDS = cifar-clean cifar-noisy sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 mini-archive: setup
 	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
 	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead
