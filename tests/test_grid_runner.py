@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,31 +20,12 @@ PY = sys.executable
 GRID = "ablation-penalty"  # 2 runs in mini, plus 2 aliased runs of cifar-clean / cifar-noisy
 OWN = ["clean_penalty_0p1_seed0", "noisy_penalty_0p1_seed0"]
 
-FAKE_PAPERMILL = textwrap.dedent('''
-    """papermill stand-in: NB OUT -f PARAMS; writes OUT, then the RunResult, or fails."""
-    import json, os, sys
-    from pathlib import Path
-    import yaml
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    nb, out = args[0], args[1]
-    params = yaml.safe_load(open(args[args.index("-f") + 1]))
-    Path(out).write_text(json.dumps({"cells": [], "run_id": params["run_id"]}))
-    if params["run_id"].split("/")[-1] in json.loads(os.environ.get("FAKE_FAIL", "[]")):
-        sys.exit("PapermillExecutionError: ValueError: boom (cell 5)")
-    task = Path(nb).stem.removeprefix("train_")
-    profile = json.loads(os.environ["FAKE_PROFILES"])[params["profile"]].get(task, {})
-    cfg = {**profile, **{k: v for k, v in params.items() if k not in ("profile", "run_id")},
-           "profile": params["profile"], "task_name": task}
-    res = {"config": cfg, "val_accuracies": [0.5] * cfg["epochs"], "best_val_accuracy": 0.5,
-           "final_val_accuracy": 0.5}
-    Path(params["output"]).write_text(json.dumps(res))
-''')
+FAKE_PAPERMILL = Path(__file__).with_name("fake_papermill.py")  # shared with the other runner tests
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    fake = tmp_path / "fake_papermill.py"
-    fake.write_text(FAKE_PAPERMILL)
+    fake = FAKE_PAPERMILL
     monkeypatch.setenv("FAKE_PROFILES", json.dumps(config.PROFILES))
     monkeypatch.delenv("FAKE_FAIL", raising=False)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")

@@ -50,25 +50,7 @@ COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs"
             "epoch_subset_train_accuracies", "peak_checkpoint_diagnostics", "total_steps", "best_val_accuracy",
             "final_val_accuracy", "epoch_lrs", "estimated_flops")
 
-FAKE_PAPERMILL = textwrap.dedent('''
-    """papermill stand-in: NB OUT -f PARAMS; fails while <output>.fail exists, else writes the RunResult."""
-    import json, os, sys
-    from pathlib import Path
-    import yaml
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    nb, out = args[0], args[1]
-    params = yaml.safe_load(open(args[args.index("-f") + 1]))
-    Path(out).write_text("{}")
-    if Path(params["output"] + ".fail").exists():
-        sys.exit("PapermillExecutionError: ValueError: boom (cell 5)")
-    task = Path(nb).stem.removeprefix("train_")
-    profile = json.loads(os.environ["FAKE_PROFILES"])[params["profile"]].get(task, {})
-    cfg = {**profile, **{k: v for k, v in params.items() if k not in ("profile", "run_id")},
-           "profile": params["profile"], "task_name": task}
-    res = {"config": cfg, "val_accuracies": [0.5] * cfg["epochs"], "best_val_accuracy": 0.5,
-           "final_val_accuracy": 0.5}
-    Path(params["output"]).write_text(json.dumps(res))
-''')
+FAKE_PAPERMILL = Path(__file__).with_name("fake_papermill.py")  # shared with the other runner tests
 
 
 # --- the cluster ---
@@ -321,8 +303,7 @@ def test_signalled_task_checkpoints_requeues_and_finishes_identically(slurm_clus
 
 @pytest.mark.slow
 def test_failed_run_shows_its_retry_and_retry_resubmits_only_it(slurm_cluster, grids, tmp_path, monkeypatch, capsys):
-    fake = tmp_path / "fake_papermill.py"
-    fake.write_text(FAKE_PAPERMILL)
+    fake = FAKE_PAPERMILL
     monkeypatch.setenv("FAKE_PROFILES", json.dumps(config.PROFILES))
     res = tmp_path / "results"
     grid_dir = res / "mini" / FAIL_GRID.name
