@@ -58,14 +58,15 @@ def peer_rows(runs: Runs, built: Built) -> pd.DataFrame:
 
 
 def _collect(runs: Runs) -> tuple[Built, pd.DataFrame]:
-    """Rows of X3/X4, or a ``missing-runs`` Built when the archive holds no peer run at all."""
+    """The :func:`peer_comparison` of X3/X4, or an empty frame and a ``missing-runs`` Built when
+    the archive holds no peer run at all."""
     built = Built()
     rows = peer_rows(runs, built)
     if rows.empty or not rows["method"].isin(PEER_METHODS).any():
         built.inputs.clear()
         built.missing = ["Schedule-Free / Prodigy runs (grid peers)"]
         return built, pd.DataFrame()
-    return built, rows
+    return built, peer_comparison(rows)
 
 
 def peer_comparison(rows: pd.DataFrame) -> pd.DataFrame:
@@ -110,10 +111,9 @@ def _delta_cell(r: pd.Series) -> str:
           "AEES beside Schedule-Free AdamW and Prodigy: best / final / drop, peak epoch, paired vs AEES "
           "(beyond the thesis)")
 def x3(runs: Runs) -> Built:
-    built, rows = _collect(runs)
-    if rows.empty:
+    built, comp = _collect(runs)
+    if comp.empty:
         return built
-    comp = peer_comparison(rows)
     first = ~comp["block"].duplicated()
     built.cells = pd.DataFrame({
         "Task": np.where(first, comp["block"].map(latex_label), ""),
@@ -145,10 +145,9 @@ def x3(runs: Runs) -> Built:
 @artifact("X4", "figure", "peers", "peers_best_final",
           "Best and final accuracy per task: thesis methods and the schedule-free peers (beyond the thesis)")
 def x4(runs: Runs) -> Built:
-    built, rows = _collect(runs)
-    if rows.empty:
+    built, comp = _collect(runs)
+    if comp.empty:
         return built
-    comp = peer_comparison(rows)
     blocks = list(dict.fromkeys(comp["block"]))
     fig, axes = new_figure(len(blocks), 1, width=4.2, height=3.4)
     for ax, name in zip(axes, blocks):
