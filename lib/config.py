@@ -67,6 +67,19 @@ def _rehearsal_max_steps() -> Any:
                  "epoch, ≥ 0; 0: off. A capped run is recorded as such and never counts as a result")
 
 
+MACHINERY = ("project", "thesis")
+# What machinery=thesis changes (issue 12 part 4). Recorded in every RunResult's config block as
+# ``machinery_details`` (lib.train.thesis_machinery). The thesis profile's accuracy runs keep "project".
+_MACHINERY_DOC = ("project (default: FastAEES, device-resident CIFAR batches, per-epoch checkpoints) | "
+                  "thesis (what the thesis timed: stock pulseopt.AEES, the SGD baseline through pulseopt's "
+                  "SGD wrapper, CIFAR through a torch DataLoader with 2 workers and PIL transforms, no "
+                  "checkpoint writes; for compute-overhead timing)")
+
+
+def _machinery() -> Any:
+    return _f("project", _MACHINERY_DOC, MACHINERY)
+
+
 @dataclass
 class CifarConfig:
     """CIFAR-100 / ResNet-18 run (protocol 1.1 flags with thesis defaults, plus project fields)."""
@@ -114,6 +127,7 @@ class CifarConfig:
     channels_last: bool = _f(False, "channels-last memory format (GPU fast path)")
     compile: bool = _f(False, "torch.compile the model (GPU fast path)")
     rehearsal_max_steps: int = _rehearsal_max_steps()
+    machinery: str = _machinery()
 
     task_name = "cifar100"
 
@@ -161,6 +175,7 @@ class _TextFlags:
     checkpoint_every: int = _checkpoint_every()
     precision: str = _precision()
     rehearsal_max_steps: int = _rehearsal_max_steps()
+    machinery: str = _machinery()
 
 
 _STANDIN_MODEL_DOC = ("HF model id or local folder (thesis: distilbert-base-uncased); 'standin-distilbert' "
@@ -405,12 +420,34 @@ def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> An
         values["optimizer"] = method
     if values.get("optimizer") == "Prodigy" and "lr" not in given:
         values["lr"] = PRODIGY_DEFAULT_LR
+    if values.get("machinery") == "thesis":
+        _thesis_machinery(values, given, set(fields))
     kwargs = {name: _coerce(name, hints[name], value) for name, value in values.items()}
     cfg = cls(**kwargs)
     validate(cfg)
     cfg.profile = profile
     cfg.explicit = sorted(given)
     return cfg
+
+
+# machinery=thesis implies these values; an explicit other value is an error (the thesis timed
+# stock pulseopt, fp32, no checkpoint writes, no project-only batching).
+_THESIS_MACHINERY_VALUES = {"aees_impl": "stock", "checkpoint_every": 0, "precision": "fp32",
+                            "channels_last": False, "compile": False, "group_by_length": False}
+
+
+def _thesis_machinery(values: dict[str, Any], given: dict[str, Any], fields: set[str]) -> None:
+    for name, want in _THESIS_MACHINERY_VALUES.items():
+        if name not in fields:
+            continue
+        if name in given and given[name] != want:
+            raise ConfigError(f"{name}: must be {want!r} with machinery 'thesis' (the thesis machinery runs "
+                              f"{', '.join(f'{k}={v!r}' for k, v in _THESIS_MACHINERY_VALUES.items())}), "
+                              f"got {given[name]!r}")
+        values[name] = want
+    if values.get("optimizer") in PEERS:
+        raise ConfigError(f"machinery: 'thesis' times the thesis optimizers (AdamW, SGD), got optimizer "
+                          f"{values['optimizer']!r}")
 
 
 def as_dict(cfg: Any) -> dict[str, Any]:

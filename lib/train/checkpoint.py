@@ -40,8 +40,14 @@ def checkpoint_path(output: Path) -> Path:
     return output.with_name(output.name + ".ckpt")
 
 
+# Fields added after checkpoints were written, with the value that means "as before": a field at that
+# value is left out of the identity, so a checkpoint written before the field existed still resumes.
+LATER_FIELDS = {"machinery": "project"}
+
+
 def _identity(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in as_dict(cfg).items() if k not in RESULT_NEUTRAL_FIELDS}
+    return {k: v for k, v in as_dict(cfg).items()
+            if k not in RESULT_NEUTRAL_FIELDS and not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
 
 
 def save(run: RunState, path: Path) -> None:

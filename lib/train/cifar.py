@@ -30,7 +30,7 @@ from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import guard, loop
+from lib.train import guard, loop, thesis_machinery
 from lib.train.common import (
     SUBSET_KEYS,
     autocast,
@@ -56,6 +56,8 @@ class CifarRun(RunState):
     best: dict[str, Any] = field(default_factory=lambda: {"val": 0.0, "epoch": None, "state": None},
                                  kw_only=True)
     forward: Any = None  # the model, or its torch.compile'd version
+    train_loader: Any = None  # machinery=thesis: DataLoaders with PIL transforms (lib.train.thesis_machinery)
+    test_loader: Any = None
 
 
 def start(cfg: CifarConfig) -> CifarRun:
@@ -91,6 +93,10 @@ def load_data(run: CifarRun) -> None:
         run.subset_metrics = {k: [] for k in SUBSET_KEYS}
     # Data order and augmentation: a generator of their own, seeded from the run seed.
     run.data_generator = torch.Generator().manual_seed(cfg.seed)
+    if thesis_machinery.uses_thesis_machinery(cfg):  # the thesis' DataLoaders (2 workers, PIL transforms)
+        run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
+            data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
+            generator=run.data_generator, device=dev)
     kind = "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100"
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
     print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "
@@ -110,8 +116,13 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     """Phase 4: optimizer, AEES (adaptive/random), the epoch-level scheduler; starts the clock."""
     cfg = run.cfg
     steps_per_epoch = -(-len(run.targets) // cfg.batch_size)  # train_batches keeps the last batch
-    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
-                                    cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
+    if (thesis_machinery.uses_thesis_machinery(cfg) and cfg.optimizer == "SGD"
+            and cfg.control_mode == "baseline"):  # the thesis SGD baseline: pulseopt's wrapper (1.4)
+        run.optimizer = thesis_machinery.sgd_baseline(run.model.parameters(), cfg.lr, cfg.momentum,
+                                                      cfg.weight_decay, cfg.seed)
+    else:
+        run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
+                                        cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
     control = loop.build_control(run.optimizer, cfg, **aees_options)
     run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or cfg.epochs
@@ -124,7 +135,13 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
 
 
 def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Augmented training batches on the device (channels-last when configured)."""
+    """Augmented training batches on the device (channels-last when configured); with the thesis
+    machinery, from its DataLoader (PIL transforms in 2 workers), copied to the device."""
+    if run.train_loader is not None:
+        for x, y, idx in run.train_loader:
+            dev = run.device
+            yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True), idx.to(dev, non_blocking=True))
+        return
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
                                    generator=run.data_generator, device=run.device):
         if run.cfg.channels_last:
@@ -169,8 +186,22 @@ def bn_batches(run: CifarRun) -> Any:
     return batches
 
 
+@torch.inference_mode()
+def _predict_loader(run: CifarRun) -> torch.Tensor:
+    """Test predictions through the thesis machinery's test DataLoader."""
+    run.model.eval()
+    preds = []
+    for x, _, _ in capped(run.test_loader, run.cfg):
+        preds.append(run.forward(x.to(run.device, non_blocking=True)).argmax(1))
+    run.model.train()
+    return torch.cat(preds)
+
+
 def _evaluate(run: CifarRun) -> float:
-    pred = _predict(run, run.data.test_images, run.test_targets)
+    if run.test_loader is not None:
+        pred = _predict_loader(run)
+    else:
+        pred = _predict(run, run.data.test_images, run.test_targets)
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
     return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap

@@ -17,6 +17,7 @@ from lib.config import as_dict
 from lib.control import METHOD_NAMES, PEER_OPTIMIZERS, candidate_blocks
 from lib.control.peers import peer_settings
 from lib.results import resnet18_eval_flops, runresult
+from lib.train import thesis_machinery
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
                    "four accuracies from one eval pass")
@@ -29,6 +30,10 @@ DATA_LOADER_NOTE = ("num_workers and pin_memory describe this pipeline, not the 
                     "Same augmentation, different draws.")
 
 
+THESIS_LOADER_NOTE = ("machinery=thesis: the thesis' DataLoader (2 workers, pinned memory on CUDA, PIL "
+                      "transforms); the data order and the workers' draws come from the run's data generator")
+
+
 def default_output(cfg: Any) -> Path:
     """Thesis default name, under results/scratch/ (it does not encode noise or scheduler)."""
     return ROOT / "results" / "scratch" / (
@@ -39,22 +44,24 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
     cfg = run.cfg
     method = METHOD_NAMES[cfg.control_mode]
     block = as_dict(cfg)
+    thesis = cfg.machinery == "thesis"
     block.update({
         # fixed values of the thesis runner (DEFAULT_CONFIG) and what this pipeline does instead
         "ema_alpha": 0.1,
-        "num_workers": 0,
-        "data_pipeline": "device-resident uint8 images, batched crop/flip on the training device",
+        "num_workers": thesis_machinery.CIFAR_WORKERS if thesis else 0,
+        "data_pipeline": thesis_machinery.details(cfg)["data_pipeline"],
+        "machinery_details": thesis_machinery.details(cfg),
         # the thesis' DataLoader settings, and why this run's differ (issue 12)
         "thesis_data_loader": {"num_workers": 2, "pin_memory": "torch.cuda.is_available()",
                                "transforms": "PIL RandomCrop(32, padding=4), RandomHorizontalFlip, "
                                              "ToTensor, Normalize in the workers"},
-        "data_loader_note": DATA_LOADER_NOTE,
+        "data_loader_note": THESIS_LOADER_NOTE if thesis else DATA_LOADER_NOTE,
         "data_dir": str(Path("data") / ("cifar100-standin" if cfg.data_standin else "cifar100")),
         "model_name": "resnet18",
         "task_name": "cifar100",
         # derived keys of protocol 7.3
         "device": run.device.type,
-        "pin_memory": False,
+        "pin_memory": thesis and run.device.type == "cuda",
         "control_regime": method,
         "experiment_label": f"{method}+{cfg.optimizer}",
         "base_lr": cfg.lr,

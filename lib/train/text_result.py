@@ -18,6 +18,7 @@ from typing import Any
 
 from lib import ROOT, shown_path
 from lib.config import as_dict
+from lib.train import thesis_machinery
 from lib.control import candidate_blocks
 from lib.control.peers import peer_settings
 from lib.results import runresult
@@ -49,6 +50,7 @@ def config_block(run: Any) -> dict[str, Any]:
         # fixed values of the thesis runner (not on its CLI)
         "ema_alpha": 0.1,
         "num_workers": 0,
+        "machinery_details": thesis_machinery.details(cfg),  # issue 12: what machinery means on text
         "model_name": cfg.model_name,
         "task_name": task,
         "dataset_name": DATASET_NAMES[task],
