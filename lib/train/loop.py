@@ -233,6 +233,9 @@ def fit(run: RunState, task: Task) -> None:
         if task.scheduler_unit == "epoch" and run.scheduler is not None:
             run.scheduler.step()
         run.epoch += 1
+        # Outside the timed span: the epoch's clock stopped above and the next one starts at the top
+        # of the loop, so epoch_wall_clock_seconds never includes a checkpoint write (issue 12;
+        # tests/test_machinery.py).
         checkpoint.after_epoch(run)
         preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
