@@ -100,7 +100,7 @@ def _runs(profile: str) -> list:
     from lib.grids.definitions import GRIDS
     from lib.grids.plan import grid_runs
 
-    return [r for name in GRIDS for r in grid_runs(name, profile)]
+    return [r for name in GRIDS for r in grid_runs(name, profile, parents="upper-bound")]
 
 
 def _kind(spec) -> str:
@@ -167,7 +167,7 @@ def estimate_hours(profile: str, device: str) -> tuple[Item, dict[str, float]]:
     hours: dict[str, float] = {}
     for name in GRIDS:
         total = 0.0
-        for r in grid_runs(name, profile):
+        for r in grid_runs(name, profile, parents="upper-bound"):  # peak re-runs: at most the full length
             epochs = r.parameters.get("epochs") or profile_value(r.task, profile, "epochs")
             batch = r.parameters.get("batch_size") or profile_value(r.task, profile, "batch_size")
             total += epochs * math.ceil(TRAIN_SIZE[r.task] / batch) * per_step[r.task] * EVAL_FACTOR

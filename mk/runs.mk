@@ -7,7 +7,7 @@
 #   make runs GRID=sst2 FORCE=1                                      # rerun everything
 #   make runs-status GRID=all                                        # finished/failed/pending
 #   make runs-list PROFILE=thesis                                    # grids and run counts
-#   make mini-archive FORCE=1                                        # regenerate results/mini (~2 h, 2 cores)
+#   make mini-archive FORCE=1                                        # regenerate results/mini (~3 h, 2 cores)
 #   make runs GRID=cifar-noisy PROFILE=thesis LAUNCHER=slurm SLURM_ARGS="--partition=gpu"
 #                        # one Slurm job array per grid (lib/grids/slurm); RETRY=1 resubmits failed runs
 #
@@ -57,9 +57,15 @@ runs-list: setup
 	@$(GRIDS_CLI) list $(_GRIDS_ARGS)
 
 ## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
-## thread each (the tiny models scale badly across threads), then the timing grid alone so that
-## its seconds per epoch are not shared with another run. FORCE=1 retrains finished runs.
+## thread each (the tiny models scale badly across threads), then the grids derived from those
+## runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
+## FORCE=1 retrains finished runs.
+## The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
+## planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
+## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
 MINI_SHARED_GRIDS = cifar-clean cifar-noisy sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
+MINI_DERIVED_GRIDS = cifar-peak-rerun
 mini-archive: setup
 	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_DERIVED_GRIDS)'
 	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead

@@ -34,7 +34,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     total = 0
     for name in select_grids(args.grid):
         grid = GRIDS[name]
-        n = len(grid_runs(name, args.profile, parse_seeds(args.seeds), _dir(args.results_dir)))
+        n = len(grid_runs(name, args.profile, parse_seeds(args.seeds), _dir(args.results_dir), parents="upper-bound"))
         total += n
         print(f"{name:<22} {len(grid.cells):>3} cells {len(grid.aliases):>2} aliases "
               f"{n:>4} runs  {grid.title}")

@@ -12,6 +12,10 @@ every profile. :meth:`Cell.parameters` adds what depends on the profile:
   overhead, small-noise ablation) gets its epochs scaled by the same ratio from the
   profile's epochs (at least 2, so that the timing metric can drop epoch 0).
 
+A cell with a ``parent`` (the peak-checkpoint re-runs) is derived from another grid's finished runs:
+``lib.grids.plan`` reads the parent run of each seed and sets ``epochs`` = ``scheduler_t_max`` =
+its peak epoch; without a finished parent the plan stops with an error naming it.
+
 An :class:`Alias` names a thesis row that is *the same training run* as a cell (of this
 or another grid), e.g. Fixed ×1.0 = the baseline; it is never trained twice.
 """
@@ -87,6 +91,9 @@ class Cell:
     thesis_epochs: int | None = None  # None: the task's main thesis horizon (MAIN_EPOCHS)
     tables: tuple[str, ...] = ()  # INVENTORY tables/figures that use the row
     expect: Mapping[str, Any] = field(default_factory=dict)  # further identify() columns
+    # (grid, cell) this cell is derived from: each seed's run takes its epochs and scheduler_t_max
+    # from that cell's finished run of the same seed (the peak re-runs; lib.grids.plan.derived_parameters)
+    parent: tuple[str, str] | None = None
 
     @property
     def managed(self) -> bool:

@@ -266,6 +266,7 @@ def _ablation_cifar_noise() -> Grid:
 
 
 # --- Compute overhead (protocol 9.5) ---
+MACHINERIES = ("project", "thesis")  # lib.train.thesis_machinery; "project" cells set no machinery
 _TIMING_TASKS = (("cifar100", "cifar_clean", "AdamW", 20, "cosine"),
                  ("cifar100", "cifar_clean", "SGD", 20, "cosine"),
                  ("sst2", "sst2_clean", "AdamW", 3, "warmup_linear"),
@@ -298,11 +299,16 @@ def _compute_overhead() -> Grid:
                     params = {**method, **(ADAMW if opt == "AdamW" else SGD), **s_params}
                 else:
                     params = {"method": "AdamW", **s_params} if axes is None else {**nlp_aees(grid, axes), **s_params}
-                cells.append(Cell(f"{prefix}_{opt.lower()}_{variant}_{s}", task, params,
-                                  _timing_label(task, opt, axis_label, s), "clean", opt,
-                                  thesis_epochs=epochs,
-                                  expect={"aees_axis": axis_label or "", "lr_scheduler": s},
-                                  tables=("T13", "T14")))
+                for machinery in MACHINERIES:  # project cells first, unchanged (archived runs stay valid)
+                    thesis = machinery == "thesis"
+                    cells.append(Cell(f"{'thesis_machinery_' if thesis else ''}{prefix}_{opt.lower()}_{variant}_{s}",
+                                      task, {**params, **({"machinery": "thesis"} if thesis else {})},
+                                      _timing_label(task, opt, axis_label, s), "clean", opt,
+                                      thesis_epochs=epochs,
+                                      expect={"aees_axis": axis_label or "", "lr_scheduler": s,
+                                              "machinery": machinery},
+                                      tables=("T13", "T14")))
+    cells.sort(key=lambda c: c.params.get("machinery", "project") == "thesis")
     return Grid("compute-overhead", "Compute overhead: seconds per epoch, seed 0, timing repeats (9.5)",
                 tuple(cells), seeds={"*": (0,)}, fixed_seeds=True, repeats={"thesis": 3, "*": 1})
 
@@ -358,6 +364,26 @@ def _peers() -> Grid:
                 tuple(cells), tuple(aliases), seeds=PEER_SEEDS)
 
 
+# --- Peak-checkpoint re-runs (protocol 11.3; issue 12 part 5) ---
+PEAK_RERUN_TAG = "peak-rerun"  # run_tag of the re-runs: the analysis tells them from the full runs by it
+PEAK_RERUN_PARENTS = ("cosine", "cosine_aees")  # the scheduled cifar-noisy methods: the re-run compresses them
+
+
+def _cifar_peak_rerun() -> Grid:
+    """Each scheduled noisy CIFAR run (Cosine, Cosine + AEES), re-run to its peak epoch with
+    ``epochs`` = ``scheduler_t_max`` = that epoch (lib.grids.plan derives both from the finished
+    parent run of the same seed)."""
+    cells = []
+    for parent in _cifar_noisy().cells:
+        if any(parent.name.endswith(f"_{token}") for token in PEAK_RERUN_PARENTS):
+            cells.append(Cell(f"{parent.name}_peak", "cifar100", {**parent.params, "run_tag": PEAK_RERUN_TAG},
+                              parent.label, parent.setting, parent.optimizer, tables=("T11", "T12"),
+                              expect={"peak_rerun": True}, parent=("cifar-noisy", parent.name)))
+    return Grid("cifar-peak-rerun", "Peak-checkpoint re-runs (thesis protocol): scheduled noisy CIFAR runs "
+                "stopped at their peak epoch, schedule compressed to it", tuple(cells), seeds=NOISY_CIFAR_SEEDS)
+
+
 GRIDS: dict[str, Grid] = {g.name: g for g in (
     _cifar_clean(), _cifar_noisy(), _sst2(), _agnews_clean(), _agnews_noisy(),
-    _ablation_penalty(), _ablation_trend(), _ablation_cifar_noise(), _compute_overhead(), _peers())}
+    _ablation_penalty(), _ablation_trend(), _ablation_cifar_noise(), _compute_overhead(), _peers(),
+    _cifar_peak_rerun())}

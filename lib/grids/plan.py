@@ -15,7 +15,9 @@ runs, ``make -n`` prints the commands and ``make -j N`` runs N at a time.
 
 from __future__ import annotations
 
+import json
 import shlex
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,23 +66,63 @@ def parse_seeds(text: str | Iterable[int] | None) -> tuple[int, ...] | None:
     return seeds
 
 
+def _selects_all(names: str | Iterable[str]) -> bool:
+    words = names.replace(",", " ").split() if isinstance(names, str) else list(names)
+    return "all" in words
+
+
 def seeds_for(grid_name: str, profile: str, seeds: tuple[int, ...] | None) -> tuple[int, ...]:
     grid = GRIDS[grid_name]
     return grid.default_seeds(profile) if seeds is None or grid.fixed_seeds else seeds
 
 
+class MissingParent(GridError):
+    """A derived cell's parent run (same seed) is not finished yet."""
+
+
+def peak_epoch(val_accuracies: list[float]) -> int:
+    """The 1-based epoch of the first maximum of the validation accuracies (protocol 1.6)."""
+    return max(range(len(val_accuracies)), key=lambda i: (val_accuracies[i], -i)) + 1
+
+
+def derived_parameters(grid_name: str, cell_name: str, profile: str, seed: int,
+                       results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
+    """``epochs`` and ``scheduler_t_max`` of a derived cell's run: the parent run's peak epoch
+    (protocol 11.3: the re-run stops there and its schedule is compressed to it)."""
+    parent_grid, parent_cell = GRIDS[grid_name].cell(cell_name).parent
+    parent = cell_runs(parent_grid, parent_cell, profile, [seed], results_dir)[0]
+    state, reason = check(parent)
+    if state != "finished":
+        raise MissingParent(
+            f"{grid_name}: run {run_name(cell_name, seed)} is derived from the run {rel(parent.json)} of grid "
+            f"{parent_grid}, which is not finished ({state}: {reason}); run `make runs GRID={parent_grid} "
+            f"PROFILE={profile}` first (`make mini-archive` runs it first)")
+    record = json.loads(parent.json.read_text(encoding="utf-8"))
+    peak = peak_epoch(record["val_accuracies"])
+    return {"epochs": peak, "scheduler_t_max": peak}
+
+
 def cell_runs(grid_name: str, cell_name: str, profile: str, seeds: Iterable[int],
-              results_dir: Path = RESULTS_DIR) -> list[RunSpec]:
-    """The runs of one cell: one per seed (× timing repeat)."""
+              results_dir: Path = RESULTS_DIR, parents: str = "require") -> list[RunSpec]:
+    """The runs of one cell: one per seed (× timing repeat). A derived cell needs its finished
+    parent runs (``MissingParent`` otherwise); ``parents="upper-bound"`` plans a run whose parent is
+    missing with the parent's own length (run counts and time estimates, never for running)."""
     grid = GRIDS[grid_name]
     cell = grid.cell(cell_name)
     grid_dir = Path(results_dir) / profile / grid_name
     repeats = grid.n_repeats(profile)
     out = []
     for seed in seeds:
+        derived = {}
+        if cell.parent:
+            try:
+                derived = derived_parameters(grid_name, cell_name, profile, seed, results_dir)
+            except MissingParent:
+                if parents != "upper-bound":
+                    raise
         for k in range(1, repeats + 1):
             name = run_name(cell.name, seed, k)
-            params = {**cell.parameters(profile), "seed": seed}
+            params = {**cell.parameters(profile), **derived, "seed": seed}
             if grid.repeats:
                 params["run_tag"] = repeat_tag(k)
             params = {"profile": profile, "run_id": f"{profile}/{grid_name}/{name}",
@@ -91,10 +133,11 @@ def cell_runs(grid_name: str, cell_name: str, profile: str, seeds: Iterable[int]
 
 
 def grid_runs(grid_name: str, profile: str, seeds: tuple[int, ...] | None = None,
-              results_dir: Path = RESULTS_DIR) -> list[RunSpec]:
-    """Every run of a grid for ``profile`` (default seeds unless ``seeds``)."""
+              results_dir: Path = RESULTS_DIR, parents: str = "require") -> list[RunSpec]:
+    """Every run of a grid for ``profile`` (default seeds unless ``seeds``); ``parents``: see ``cell_runs``."""
     s = seeds_for(grid_name, profile, seeds)
-    return [r for cell in GRIDS[grid_name].cells for r in cell_runs(grid_name, cell.name, profile, s, results_dir)]
+    return [r for cell in GRIDS[grid_name].cells
+            for r in cell_runs(grid_name, cell.name, profile, s, results_dir, parents)]
 
 
 def alias_rows(grid_name: str, profile: str, seeds: tuple[int, ...] | None = None,
@@ -226,7 +269,16 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
         raise GridError(f"PROFILE: must be one of {', '.join(config.PROFILES)}; got {profile!r}")
     names, seed_override = select_grids(grids), parse_seeds(seeds)
     results_dir = Path(results_dir)
-    p = Plan(profile, names, {g: grid_runs(g, profile, seed_override, results_dir) for g in names}, [])
+    runs = {}
+    for g in names:
+        try:
+            runs[g] = grid_runs(g, profile, seed_override, results_dir)
+        except MissingParent as exc:
+            if not _selects_all(grids):
+                raise
+            print(f"[grids] {g} left out of GRID=all for now: {exc}", file=sys.stderr)
+    names = [g for g in names if g in runs]
+    p = Plan(profile, names, runs, [])
     seen = {s.json for s in p.all_runs}
     for g in names:
         for _row, target in alias_rows(g, profile, seed_override, results_dir):
