@@ -26,7 +26,7 @@ METRICS = (
 # A group never mixes runs that differ in any of these (task × setting × method, made exact).
 GROUP_KEYS = (
     "profile", "standin", "task", "setting", "optimizer", "method", "aees_axis", "lr_scheduler",
-    "base_lr", "lr_grid", "noise_grid", "lam", "context", "episode_length", "epochs",
+    "base_lr", "lr_grid", "noise_grid", "lam", "context", "episode_length", "epochs", "machinery",
 )
 _DIAGNOSTICS = {
     "corr_noisy": "train_corrupted_accuracy_vs_noisy_labels",

@@ -28,6 +28,7 @@ from lib.analysis.load import load_run
 
 STANDIN_LABEL = "offline stand-in — not thesis numbers"
 TIMING_TAG = re.compile(r"^run\d+$")
+PEAK_RERUN_TAG = "peak-rerun"  # = lib.grids.definitions.PEAK_RERUN_TAG
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
 NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
 CHAPTERS = ("cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
@@ -40,6 +41,7 @@ class Runs:
         df = df.copy()
         tags = df["run_tag"] if "run_tag" in df.columns else pd.Series(None, index=df.index, dtype=object)
         df["timing"] = tags.map(lambda t: isinstance(t, str) and bool(TIMING_TAG.match(t)))
+        df["peak_rerun"] = tags.map(lambda t: t == PEAK_RERUN_TAG)  # cifar-peak-rerun (thesis protocol 11.3)
         if "duplicate" not in df.columns:
             df["duplicate"] = False
         self.df = df
@@ -56,17 +58,21 @@ class Runs:
             self._records[path] = load_run(path)
         return self._records[path]
 
-    def candidates(self, *, timing: bool | None = False, **filters: Any) -> pd.DataFrame:
-        """Non-duplicate runs matching ``filters`` (``lam=0`` also matches a missing λ)."""
+    def candidates(self, *, timing: bool | None = False, peak_rerun: bool | None = False,
+                   **filters: Any) -> pd.DataFrame:
+        """Non-duplicate runs matching ``filters`` (``lam=0`` also matches a missing λ); peak re-runs
+        (``run_tag`` ``peak-rerun``) only when asked for, like timing repeats."""
         df = self.df[~self.df["duplicate"].astype(bool)]
         if timing is not None:
             df = df[df["timing"] == timing]
+        if peak_rerun is not None:
+            df = df[df["peak_rerun"] == peak_rerun]
         lam = filters.pop("lam", None)
         if lam is not None:
             df = df[np.isclose(df["lam"].fillna(0.0).astype(float), float(lam))]
         return select(df, **filters)
 
-    def pick(self, *, timing: bool | None = False, **filters: Any) -> pd.DataFrame:
+    def pick(self, *, timing: bool | None = False, peak_rerun: bool | None = False, **filters: Any) -> pd.DataFrame:
         """The runs of one table row: ``candidates``, the largest configuration group, one run per seed.
 
         A second run of the same seed and configuration (a thesis peak-checkpoint re-run
@@ -74,7 +80,7 @@ class Runs:
         top-level folder of the archive wins, then the first path. Timing repeats
         (``timing=True``) share their seed and are all kept.
         """
-        rows = largest_group(self.candidates(timing=timing, **filters))
+        rows = largest_group(self.candidates(timing=timing, peak_rerun=peak_rerun, **filters))
         if timing or not rows["seed"].duplicated().any():
             return rows
         top = rows["relpath"].map(lambda p: p.replace("\\", "/").split("/")[0])

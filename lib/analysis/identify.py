@@ -273,5 +273,7 @@ def identify(record: dict[str, Any]) -> dict[str, Any]:
         "method_name": str(record.get("method_name") or ""),
         "run_tag": record.get("run_tag", cfg.get("run_tag")),
         "profile": str(profile) if profile is not None else "thesis-archive",
+        # issue 12: the machinery a run was trained with; a thesis archive's runs are the thesis'
+        "machinery": str(cfg.get("machinery") or ("project" if profile is not None else "thesis")),
         "standin": (cfg.get("data_standin") if profile is not None else False),
     }

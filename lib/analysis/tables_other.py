@@ -1,14 +1,20 @@
 r"""Checkpoint (T11, T12), compute-overhead (T13, T14) and ablation (T22-T24) tables.
 
-Peak-checkpoint diagnostics come from either source the archive has:
-* this project's runs record them on the best epoch's weights (``peak_checkpoint_diagnostics``);
-* thesis archives hold re-runs stopped at each seed's peak epoch, whose final-epoch
-  diagnostics are the peak's (shorter than the full runs of the same method).
+Peak-checkpoint diagnostics (T11, T12) in two protocols, side by side (issue 12 part 5):
+* best-epoch weights (this project): every noisy run records them on its best epoch's weights
+  (``peak_checkpoint_diagnostics``);
+* re-run to peak (the thesis): runs re-trained to each seed's peak epoch with the schedule
+  compressed to it, read at their final epoch: this project's ``cifar-peak-rerun`` runs
+  (``run_tag`` ``peak-rerun``) or a thesis archive's shorter runs with diagnostics. A method
+  without a schedule re-trains the same run up to the peak, so its re-run columns repeat the
+  best-epoch numbers when it has no re-runs; a scheduled method without re-runs shows "--"
+  (the table still builds, status partial).
 
-Compute overhead reads the timing runs (``run_tag`` ``run1``, ``run2``, ...); a thesis
-archive's timing runs are the ones with ``runtime_metrics``. Seconds per epoch drop
-the first epoch (protocol 9.5); overhead = 100 (s/epoch / s/epoch of the no-schedule
-baseline − 1), from the means.
+Compute overhead (T13, T14) reads the timing runs (``run_tag`` ``run1``, ``run2``, ...) of both
+machineries (``config.machinery``; a thesis archive's runs are the thesis machinery's, its timing
+runs the ones with ``runtime_metrics``): the thesis machinery's columns first, comparable with the
+published tables, then this project's. Seconds per epoch drop the first epoch (protocol 9.5);
+overhead = 100 (s/epoch / s/epoch of the no-schedule baseline of the same machinery − 1), from the means.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import math
 
 import pandas as pd
 
-from lib.analysis.build import Built, Runs, artifact, largest_group, main_filters, numbers_from, stats
+from lib.analysis.build import (NUMBER_COLUMNS, Built, Runs, artifact, largest_group, main_filters, numbers_from,
+                                stats)
 from lib.analysis.labels import ROW_ORDERS, SETTING_LABELS, TASK_LABELS
 from lib.analysis.style import Column, fmt_diff, fmt_pm, fmt_signed, format_table
 from lib.analysis.tables_cifar import OPTS, per_setting
@@ -31,40 +38,117 @@ CKPT_COLUMNS = (Column("Epoch", "ckpt_epoch", 1.0, None), Column("Val acc.", "ck
                 Column("Train clean", "ckpt_train_clean", 100.0, None))
 _DIAG_KEYS = {"ckpt_corr_noisy": "train_corrupted_accuracy_vs_noisy_labels",
               "ckpt_corr_clean": "train_corrupted_accuracy_vs_clean_labels", "ckpt_train_clean": "train_clean_accuracy"}
+# The two protocols of T11/T12 (issue 12 part 5): (key, column suffix, numbers prefix, description).
+# The thesis' published T11/T12 are the re-run protocol, so its numbers keep the thesis metric names.
+PROTOCOLS = (("best", " (best ep.)", "best-epoch weights ", "best-epoch weights (this project)"),
+             ("rerun", " (re-run)", "", "re-run to peak (thesis)"))
+PROTOCOL_NOTE = ("Two measurements of the peak checkpoint: 'best ep.' reads the training-subset diagnostics "
+                 "on the best epoch's weights of the full run (this project); 're-run' re-trains the run to its "
+                 "peak epoch with the schedule compressed to it (scheduler_t_max = that epoch) and measures "
+                 "the final weights (the thesis protocol), which for Cosine runs is a different model.")
+UNSCHEDULED_NOTE = ("re-run to peak of a run without a schedule: the same training up to the peak epoch, so "
+                    "the re-run columns repeat the best-epoch weights' numbers")
 
 
-def checkpoint_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.DataFrame:
-    """One row per seed: the selected (peak) epoch, its val accuracy and the three subset accuracies."""
-    filters = dict(task="cifar100", setting=setting, optimizer=optimizer, method=method,
-                   **main_filters("cifar100", method))
-    cands = runs.candidates(**filters)
-    out = []
-    for r in largest_group(cands).itertuples():
-        d = runs.record(r.path).get("peak_checkpoint_diagnostics")
-        if isinstance(d, dict):
-            out.append({"seed": r.seed, "ckpt_epoch": float(d["epoch"]), "ckpt_val": d["val_accuracy"],
-                        **{k: d.get(v, math.nan) for k, v in _DIAG_KEYS.items()}, "path": r.path})
-    if not out and not cands.empty:  # thesis layout: re-runs stopped at each seed's peak epoch
-        diag = cands[cands["has_diagnostics"].astype(bool)]
-        full = cands["epochs"].max()
-        reruns = diag[diag["epochs"] < full]
-        # a seed whose peak is the last epoch: its full run's final diagnostics are the peak's
-        at_end = diag[(diag["epochs"] == full) & (diag["peak_epoch"] == full) & ~diag["seed"].isin(reruns["seed"])]
-        for r in pd.concat([reruns, at_end]).sort_values(["seed", "path"]).drop_duplicates("seed").itertuples():
-            out.append({"seed": r.seed, "ckpt_epoch": float(r.epochs), "ckpt_val": r.final_val_accuracy,
-                        "ckpt_corr_noisy": r.corr_noisy, "ckpt_corr_clean": r.corr_clean,
-                        "ckpt_train_clean": r.train_clean, "path": r.path})
+def _columns(protocol: str) -> tuple[Column, ...]:
+    _, suffix, _, _ = next(p for p in PROTOCOLS if p[0] == protocol)
+    return tuple(Column(c.header + suffix, f"{protocol}_{c.metric}", c.scale, c.better) for c in CKPT_COLUMNS)
+
+
+def _ckpt_frame(out: list[dict], setting: str, optimizer: str, method: str) -> pd.DataFrame:
     cols = ["seed", *(m for m, _ in CKPT_METRICS.values()), "path"]
     return pd.DataFrame(out, columns=cols).assign(setting=setting, optimizer=optimizer, method=method)
 
 
+def _filters(setting: str, optimizer: str, method: str) -> dict:
+    return dict(task="cifar100", setting=setting, optimizer=optimizer, method=method,
+                **main_filters("cifar100", method))
+
+
+def best_epoch_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.DataFrame:
+    """This project's protocol: the diagnostics of each full run's best epoch (``peak_checkpoint_diagnostics``)."""
+    out = []
+    for r in largest_group(runs.candidates(**_filters(setting, optimizer, method))).itertuples():
+        d = runs.record(r.path).get("peak_checkpoint_diagnostics")
+        if isinstance(d, dict):
+            out.append({"seed": r.seed, "ckpt_epoch": float(d["epoch"]), "ckpt_val": d["val_accuracy"],
+                        **{k: d.get(v, math.nan) for k, v in _DIAG_KEYS.items()}, "path": r.path})
+    return _ckpt_frame(out, setting, optimizer, method)
+
+
+def _final_diagnostics(rows: pd.DataFrame) -> list[dict]:
+    return [{"seed": r.seed, "ckpt_epoch": float(r.epochs), "ckpt_val": r.final_val_accuracy,
+             "ckpt_corr_noisy": r.corr_noisy, "ckpt_corr_clean": r.corr_clean, "ckpt_train_clean": r.train_clean,
+             "path": r.path} for r in rows.itertuples()]
+
+
+def rerun_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.DataFrame:
+    """The thesis protocol: the final diagnostics of runs re-trained to each seed's peak epoch.
+
+    This project's re-runs carry ``run_tag`` ``peak-rerun`` (grid ``cifar-peak-rerun``; their epochs
+    differ per seed, so no configuration group is taken). A thesis archive's re-runs are the noisy
+    runs with diagnostics that are shorter than the full runs of the same method (a seed whose peak is
+    the last epoch: its full run's final diagnostics are the peak's)."""
+    filters = _filters(setting, optimizer, method)
+    tagged = runs.candidates(peak_rerun=True, **filters)
+    tagged = tagged[tagged["has_diagnostics"].astype(bool)].sort_values(["seed", "path"]).drop_duplicates("seed")
+    if not tagged.empty:
+        return _ckpt_frame(_final_diagnostics(tagged), setting, optimizer, method)
+    cands = runs.candidates(profile="thesis-archive", **filters)
+    if cands.empty:
+        return _ckpt_frame([], setting, optimizer, method)
+    diag = cands[cands["has_diagnostics"].astype(bool)]
+    full = cands["epochs"].max()
+    reruns = diag[diag["epochs"] < full]
+    at_end = diag[(diag["epochs"] == full) & (diag["peak_epoch"] == full) & ~diag["seed"].isin(reruns["seed"])]
+    chosen = pd.concat([reruns, at_end]).sort_values(["seed", "path"]).drop_duplicates("seed")
+    return _ckpt_frame(_final_diagnostics(chosen), setting, optimizer, method)
+
+
+def checkpoint_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.DataFrame:
+    """One row per seed for F13: this project's best-epoch diagnostics, else a thesis archive's re-runs."""
+    rows = best_epoch_rows(runs, setting, optimizer, method)
+    return rows if not rows.empty else rerun_rows(runs, setting, optimizer, method)
+
+
+def _unscheduled(method: str) -> bool:
+    return not method.startswith("Cosine")
+
+
 def _checkpoint_all(runs: Runs, built: Built, optimizers: tuple[str, ...] = OPTS) -> pd.DataFrame:
-    parts = []
+    """Per seed, both protocols side by side (``best_ckpt_*`` and ``rerun_ckpt_*`` columns)."""
+    parts, reused = [], False
     for s in CKPT_SETTINGS:
         for o in optimizers:
             for m in ROW_ORDERS["T11"]:
-                parts.append(built.use(checkpoint_rows(runs, s, o, m), f"{s} {o} {m}"))
-    return pd.concat(parts, ignore_index=True)
+                best = built.use(best_epoch_rows(runs, s, o, m), f"{s} {o} {m} (best-epoch weights)")
+                rerun = rerun_rows(runs, s, o, m)
+                if rerun.empty and _unscheduled(m) and not best.empty:
+                    rerun, reused = best, True  # no schedule to compress: the re-run is the same training
+                built.use(rerun, f"{s} {o} {m} (re-run to peak)")
+                metrics = [c for c, _ in CKPT_METRICS.values()]
+                b = best[["seed", *metrics]].rename(columns={c: f"best_{c}" for c in metrics})
+                r = rerun[["seed", *metrics]].rename(columns={c: f"rerun_{c}" for c in metrics})
+                both = b.merge(r, on="seed", how="outer").sort_values("seed")
+                if not both.empty:
+                    parts.append(both.assign(setting=s, optimizer=o, method=m))
+    if reused:
+        built.notes.append(UNSCHEDULED_NOTE)
+    built.notes.insert(0, PROTOCOL_NOTE)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _ckpt_numbers(frame: pd.DataFrame, block, row, std: bool) -> list[dict]:
+    out = []
+    for _, r in frame.iterrows():
+        for key, _, prefix, _ in PROTOCOLS:
+            for name, (col, scale) in CKPT_METRICS.items():
+                mean = r[f"{key}_{col}_mean" if std else f"{key}_{col}"]
+                if not pd.isna(mean):
+                    out.append({"block": block(r), "row": row(r), "metric": prefix + name, "mean": mean * scale,
+                                "std": r[f"{key}_{col}_std"] * scale if std else math.nan,
+                                "n": int(r["n"]) if std else 1})
+    return out
 
 
 @artifact("T11", "table", "checkpoints", "checkpoint_diagnostics_main",
@@ -75,10 +159,13 @@ def t11(runs: Runs) -> Built:
     rows = _checkpoint_all(runs, built)
     if not built.inputs:
         return built
-    summary = stats(rows, by=("setting", "optimizer", "method"), metrics=[m for m, _ in CKPT_METRICS.values()])
-    built.cells, built.styles = per_setting(summary, ROW_ORDERS["T11"], CKPT_COLUMNS, n_col=False,
+    metrics = [f"{k}_{c}" for k, *_ in PROTOCOLS for c, _ in CKPT_METRICS.values()]
+    summary = stats(rows, by=("setting", "optimizer", "method"), metrics=metrics)
+    columns = _columns("best") + _columns("rerun")
+    built.cells, built.styles = per_setting(summary, ROW_ORDERS["T11"], columns, n_col=False,
                                             tie_break_sd=True, setting_header="Setting", opt_header="Opt.")
-    built.numbers = numbers_from(summary, CKPT_METRICS, block=lambda r: f"{r['setting']} {r['optimizer']}")
+    built.numbers = pd.DataFrame(_ckpt_numbers(summary, lambda r: f"{r['setting']} {r['optimizer']}",
+                                               lambda r: str(r["method"]), std=True), columns=NUMBER_COLUMNS)
     return built
 
 
@@ -89,15 +176,20 @@ def t12(runs: Runs) -> Built:
     rows = _checkpoint_all(runs, built)
     if not built.inputs:
         return built
-    cells, nums = [], []
-    for r in rows.itertuples():
-        cells.append({"Setting": SETTING_LABELS[r.setting], "Seed": str(int(r.seed)), "Opt.": r.optimizer,
-                      "Variant": r.method, "Epoch": str(int(r.ckpt_epoch)),
-                      **{c.header: f"{getattr(r, c.metric) * 100:.1f}" for c in CKPT_COLUMNS[1:]}})
-        nums += [{"block": f"{r.setting} {r.optimizer}", "row": f"{r.method} seed {int(r.seed)}", "metric": name,
-                  "mean": getattr(r, col) * scale, "std": math.nan, "n": 1}
-                 for name, (col, scale) in CKPT_METRICS.items()]
-    built.cells, built.numbers = pd.DataFrame(cells), pd.DataFrame(nums)
+    cells = []
+    for _, r in rows.iterrows():
+        cell = {"Setting": SETTING_LABELS[r.setting], "Seed": str(int(r.seed)), "Opt.": r.optimizer,
+                "Variant": r.method}
+        for key, *_ in PROTOCOLS:
+            for c in _columns(key):
+                v = r[c.metric]
+                cell[c.header] = "--" if pd.isna(v) else (str(int(v)) if c.metric.endswith("_epoch")
+                                                          else f"{v * 100:.1f}")
+        cells.append(cell)
+    built.cells = pd.DataFrame(cells)
+    built.numbers = pd.DataFrame(_ckpt_numbers(rows, lambda r: f"{r['setting']} {r['optimizer']}",
+                                               lambda r: f"{r['method']} seed {int(r['seed'])}", std=False),
+                                 columns=NUMBER_COLUMNS)
     return built
 
 
@@ -107,11 +199,21 @@ TIMING_GROUPS = (("cifar100", "SGD", "cosine"), ("cifar100", "AdamW", "cosine"),
 VARIANTS = (("baseline", None, "Baseline"), ("aees_lr_only", "AEES-LR", "AEES-LR"),
             ("aees_noise_only", "AEES-Noise", "AEES-Noise"), ("aees_both", "AEES-Dual", "AEES-Dual"))
 SCHED_LABEL = {"cosine": "Cosine", "warmup_linear": "Warmup-linear"}
+# Thesis machinery first (comparable with the published T13/T14, whose numbers keep their names),
+# then this project's (issue 12 part 4): (machinery, column suffix, numbers block suffix).
+MACHINERY_SETS = (("thesis", "", ""), ("project", " (project)", " (project machinery)"))
+MACHINERY_NOTE = ("Thesis machinery: stock pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR "
+                  "batches from a DataLoader with 2 workers and PIL transforms, no checkpoint writes (on the "
+                  "text tasks: stock pulseopt, no checkpoint writes), comparable with the published T13/T14. "
+                  "(project): FastAEES, device-resident CIFAR batches, per-epoch checkpoints written outside "
+                  "the timed epochs.")
 
 
-def timing_rows(runs: Runs, task: str, optimizer: str, axis: str | None, scheduler: str) -> pd.DataFrame:
-    """Timing repeats of one configuration (clean data)."""
-    f = dict(task=task, setting="clean", optimizer=optimizer, lr_scheduler=scheduler, lam=0.0, context="none")
+def timing_rows(runs: Runs, task: str, optimizer: str, axis: str | None, scheduler: str,
+                machinery: str = "project") -> pd.DataFrame:
+    """Timing repeats of one configuration (clean data) trained with ``machinery``."""
+    f = dict(task=task, setting="clean", optimizer=optimizer, lr_scheduler=scheduler, lam=0.0, context="none",
+             machinery=machinery)
     f.update({"kind": "baseline"} if axis is None else {"aees_axis": axis})
     rows = runs.pick(timing=True, **f)
     if rows.empty:  # thesis archives: no run tags; the timing runs are the ones with runtime_metrics
@@ -119,13 +221,14 @@ def timing_rows(runs: Runs, task: str, optimizer: str, axis: str | None, schedul
     return rows
 
 
-def _timing_summary(runs: Runs, built: Built) -> pd.DataFrame:
+def _timing_summary(runs: Runs, built: Built, machinery: str = "project") -> pd.DataFrame:
     out = []
     for task, opt, sched in TIMING_GROUPS:
         base = None
         for s in ("none", sched):
             for key, axis, label in VARIANTS:
-                rows = built.use(timing_rows(runs, task, opt, axis, s), f"{task} {opt} {key}_{s}")
+                rows = built.use(timing_rows(runs, task, opt, axis, s, machinery),
+                                 f"{task} {opt} {key}_{s} ({machinery} machinery)")
                 if rows.empty:
                     continue
                 st = stats(rows.assign(method=label), by=("method",),).iloc[0]
@@ -138,7 +241,20 @@ def _timing_summary(runs: Runs, built: Built) -> pd.DataFrame:
                             "overhead": 100 * (sec / base - 1) if base else math.nan,
                             "sps": st["steps_per_second_mean"], "sps_std": st["steps_per_second_std"],
                             "tfs": st["tflops_per_second_mean"], "tfs_std": st["tflops_per_second_std"]})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["task", "optimizer", "config", "label", "n", "sec", "sec_std", "overhead",
+                                      "sps", "sps_std", "tfs", "tfs_std"])
+
+
+def _both_machineries(runs: Runs, built: Built) -> dict[str, pd.DataFrame]:
+    summaries = {m: _timing_summary(runs, built, m) for m, _, _ in MACHINERY_SETS}
+    built.notes.append(MACHINERY_NOTE)
+    return summaries
+
+
+def _groups(summaries: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
+    order = [(TASK_LABELS[t], o) for t, o, _ in TIMING_GROUPS]
+    present = {(r.task, r.optimizer) for s in summaries.values() for r in s.itertuples()}
+    return [g for g in order if g in present]
 
 
 @artifact("T13", "table", "compute", "compute_overhead_decomposition_table",
@@ -146,28 +262,32 @@ def _timing_summary(runs: Runs, built: Built) -> pd.DataFrame:
           "tab:compute-overhead")
 def t13(runs: Runs) -> Built:
     built = Built()
-    summary = _timing_summary(runs, built)
-    if summary.empty:
+    summaries = _both_machineries(runs, built)
+    if all(s.empty for s in summaries.values()):
         return built
     cells, nums = [], []
-    for (task, opt), part in summary.groupby(["task", "optimizer"], sort=False):
-        by = part.set_index("config")
+    for task, opt in _groups(summaries):
+        row = {"Task / Optimizer": f"{task} / {opt}"}
         sched = "cosine" if task == "CIFAR-100" else "warmup_linear"
         keys = {"LR sched.": f"baseline_{sched}", "AEES-LR": "aees_lr_only_none",
                 "AEES-Noise": "aees_noise_only_none", "AEES-Dual": "aees_both_none"}
-        row = {"Task / Optimizer": f"{task} / {opt}",
-               "Baseline (s/ep)": f"{by.loc['baseline_none', 'sec']:.2f}" if "baseline_none" in by.index else "--"}
-        for header, key in keys.items():
-            row[header] = fmt_signed(by.loc[key, "overhead"]) if key in by.index else "--"
-            if key in by.index:
-                nums.append({"block": f"{task} {opt}", "row": header, "metric": "overhead",
-                             "mean": by.loc[key, "overhead"], "std": math.nan, "n": int(by.loc[key, "n"])})
-        if "baseline_none" in by.index:
-            nums.append({"block": f"{task} {opt}", "row": "Baseline", "metric": "sec_per_epoch",
-                         "mean": by.loc["baseline_none", "sec"], "std": by.loc["baseline_none", "sec_std"],
-                         "n": int(by.loc["baseline_none", "n"])})
+        for machinery, suffix, block_suffix in MACHINERY_SETS:
+            s = summaries[machinery]
+            by = s[(s["task"] == task) & (s["optimizer"] == opt)].set_index("config")
+            block = f"{task} {opt}{block_suffix}"
+            has_base = "baseline_none" in by.index
+            row[f"Baseline (s/ep){suffix}"] = f"{by.loc['baseline_none', 'sec']:.2f}" if has_base else "--"
+            for header, key in keys.items():
+                row[header + suffix] = fmt_signed(by.loc[key, "overhead"]) if key in by.index else "--"
+                if key in by.index:
+                    nums.append({"block": block, "row": header, "metric": "overhead",
+                                 "mean": by.loc[key, "overhead"], "std": math.nan, "n": int(by.loc[key, "n"])})
+            if has_base:
+                nums.append({"block": block, "row": "Baseline", "metric": "sec_per_epoch",
+                             "mean": by.loc["baseline_none", "sec"], "std": by.loc["baseline_none", "sec_std"],
+                             "n": int(by.loc["baseline_none", "n"])})
         cells.append(row)
-    built.cells, built.numbers = pd.DataFrame(cells), pd.DataFrame(nums)
+    built.cells, built.numbers = pd.DataFrame(cells), pd.DataFrame(nums, columns=NUMBER_COLUMNS)
     return built
 
 
@@ -187,27 +307,36 @@ def _t14_rank(config: str) -> int:
           "tab:compute_overhead_detailed")
 def t14(runs: Runs) -> Built:
     built = Built()
-    summary = _timing_summary(runs, built)
-    if summary.empty:
+    summaries = _both_machineries(runs, built)
+    if all(s.empty for s in summaries.values()):
         return built
-    group = summary.groupby(["task", "optimizer"], sort=False).ngroup()
-    summary = summary.assign(_g=group, _r=summary["config"].map(_t14_rank)).sort_values(
-        ["_g", "_r"], kind="stable").reset_index(drop=True)
-    cells, nums, starts, prev = [], [], [], None
-    for r in summary.itertuples():
-        first = (r.task, r.optimizer) != prev
-        if first:
-            starts.append(len(cells))
-        prev = (r.task, r.optimizer)
-        cells.append({"Task": r.task if first else "", "Optimizer": r.optimizer if first else "",
-                      "Configuration": r.label, "$n$": str(r.n), "Time/epoch (s)": fmt_pm(r.sec, r.sec_std, 2),
-                      "Overhead (\\%)": fmt_signed(r.overhead), "Steps/s": fmt_pm(r.sps, r.sps_std, 2),
-                      "TFLOP/s": fmt_pm(r.tfs, r.tfs_std, 2)})
-        for metric, mean, sd in (("sec_per_epoch", r.sec, r.sec_std), ("overhead", r.overhead, math.nan),
-                                 ("steps_per_second", r.sps, r.sps_std), ("tflops_per_second", r.tfs, r.tfs_std)):
-            nums.append({"block": f"{r.task} {r.optimizer}", "row": r.config, "metric": metric, "mean": mean,
-                         "std": sd, "n": r.n})
-    built.cells, built.numbers = pd.DataFrame(cells), pd.DataFrame(nums)
+    keyed = {m: s.set_index(["task", "optimizer", "config"]) for m, s in summaries.items()}
+    cells, nums, starts = [], [], []
+    for task, opt in _groups(summaries):
+        configs = sorted({c for s in summaries.values() for c in s[(s["task"] == task) & (s["optimizer"] == opt)]["config"]},
+                         key=_t14_rank)
+        starts.append(len(cells))
+        for i, config in enumerate(configs):
+            label = next(s.loc[(task, opt, config), "label"] for s in keyed.values() if (task, opt, config) in s.index)
+            cell = {"Task": task if i == 0 else "", "Optimizer": opt if i == 0 else "", "Configuration": label}
+            for machinery, suffix, block_suffix in MACHINERY_SETS:
+                s = keyed[machinery]
+                r = s.loc[(task, opt, config)] if (task, opt, config) in s.index else None
+                if r is None:
+                    cell.update({h + suffix: "--" for h in ("$n$", "Time/epoch (s)", "Overhead (\\%)", "Steps/s",
+                                                            "TFLOP/s")})
+                    continue
+                cell.update({f"$n${suffix}": str(int(r["n"])), f"Time/epoch (s){suffix}": fmt_pm(r["sec"], r["sec_std"], 2),
+                             f"Overhead (\\%){suffix}": fmt_signed(r["overhead"]),
+                             f"Steps/s{suffix}": fmt_pm(r["sps"], r["sps_std"], 2),
+                             f"TFLOP/s{suffix}": fmt_pm(r["tfs"], r["tfs_std"], 2)})
+                for metric, mean, sd in (("sec_per_epoch", r["sec"], r["sec_std"]), ("overhead", r["overhead"], math.nan),
+                                         ("steps_per_second", r["sps"], r["sps_std"]),
+                                         ("tflops_per_second", r["tfs"], r["tfs_std"])):
+                    nums.append({"block": f"{task} {opt}{block_suffix}", "row": config, "metric": metric,
+                                 "mean": mean, "std": sd, "n": int(r["n"])})
+            cells.append(cell)
+    built.cells, built.numbers = pd.DataFrame(cells), pd.DataFrame(nums, columns=NUMBER_COLUMNS)
     built.cells.attrs["midrule_before"] = starts[1:]
     return built
 
