@@ -8,18 +8,28 @@ import pytest
 from lib import config
 from lib.analysis.identify import identify
 from lib.analysis.labels import ROW_ORDERS
-from lib.grids import GRIDS, GridError, alias_rows, grid_runs, select_grids
+from lib.grids import GRIDS, GridError, alias_rows, select_grids
+from lib.grids import grid_runs as _grid_runs
 from lib.grids.plan import parse_seeds
+
+
+def grid_runs(*args, **kwargs):
+    """Every grid's runs without results on disk: the peak re-runs (derived from finished cifar-noisy
+    runs, tests/test_peak_rerun.py) are planned at their parents' length here."""
+    return _grid_runs(*args, parents="upper-bound", **kwargs)
+
 
 THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "cifar-clean": (8, 40), "cifar-noisy": (36, 180), "sst2": (6, 30), "agnews-clean": (4, 20),
     "agnews-noisy": (9, 45), "ablation-penalty": (2, 10), "ablation-trend": (3, 15),
-    "ablation-cifar-noise": (2, 10), "compute-overhead": (32, 96),
+    "ablation-cifar-noise": (2, 10),
+    "compute-overhead": (64, 192),  # 32 project-machinery cells, 32 thesis-machinery cells (issue 12)
     "peers": (16, 80),  # beyond the thesis (issue 15)
+    "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs (issue 12)
 }
 MINI_COUNTS = {"cifar-clean": 16, "cifar-noisy": 36, "sst2": 12, "agnews-clean": 8, "agnews-noisy": 18,
-               "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 32,
-               "peers": 16}
+               "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 64,
+               "peers": 16, "cifar-peak-rerun": 12}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
 SST2_LR, SST2_N = [0.7, 1.0, 1.3], [0.0, 0.0025, 0.005]
 COARSE_N = [0.0, 0.005, 0.01]
@@ -35,7 +45,10 @@ def test_thesis_cell_and_run_counts_per_grid():
         specs = grid_runs(name, "thesis")
         assert (len(GRIDS[name].cells), len(specs)) == (cells, runs), name
         assert len({s.name for s in specs}) == runs
-    assert sum(len(grid_runs(g, "thesis")) for g in GRIDS if g != "peers") == 446  # the thesis' own plan
+    thesis_machinery = sum(s.parameters.get("machinery") == "thesis" for s in grid_runs("compute-overhead", "thesis"))
+    assert thesis_machinery == 96
+    own = sum(len(grid_runs(g, "thesis")) for g in GRIDS if g not in ("peers", "cifar-peak-rerun"))
+    assert own - thesis_machinery == 446  # the thesis' own plan (its timing runs once, its re-runs apart)
 
 
 def test_mini_run_counts_and_seeds():

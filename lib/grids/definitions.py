@@ -378,7 +378,8 @@ def _cifar_peak_rerun() -> Grid:
         if any(parent.name.endswith(f"_{token}") for token in PEAK_RERUN_PARENTS):
             cells.append(Cell(f"{parent.name}_peak", "cifar100", {**parent.params, "run_tag": PEAK_RERUN_TAG},
                               parent.label, parent.setting, parent.optimizer, tables=("T11", "T12"),
-                              expect={"peak_rerun": True}, parent=("cifar-noisy", parent.name)))
+                              expect={"lr_scheduler": "cosine", "run_tag": PEAK_RERUN_TAG},
+                              parent=("cifar-noisy", parent.name)))
     return Grid("cifar-peak-rerun", "Peak-checkpoint re-runs (thesis protocol): scheduled noisy CIFAR runs "
                 "stopped at their peak epoch, schedule compressed to it", tuple(cells), seeds=NOISY_CIFAR_SEEDS)
 
