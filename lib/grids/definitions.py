@@ -21,7 +21,16 @@ Grids (``GRIDS``; ``make runs GRID=<name>``), with their thesis run counts:
   16 cells × 5 seeds = 80; the AdamW, scheduled AdamW and AEES runs beside them are aliases.
 * ``compute-overhead``: {CIFAR AdamW, CIFAR SGD, SST-2, AG News} × {baseline, AEES-LR,
   AEES-Noise, AEES-Dual} × {none, cosine (CIFAR) / WL (NLP)}, clean, CIFAR 20 epochs, NLP 3,
-  seed 0 × 3 timing repeats (T13, T14): 32 × 3 = 96.
+  seed 0 × 3 timing repeats (T13, T14): 32 × 3 = 96, with this project's machinery; and the same
+  32 cells with ``machinery=thesis`` (``thesis_machinery_*``, lib.train.thesis_machinery: stock
+  pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR DataLoader with 2 workers and PIL
+  transforms, no checkpoint writes): 96 more. The project cells keep their parameters (no
+  ``machinery`` key), so their archived runs stay valid.
+* ``cifar-peak-rerun``: the thesis' peak-checkpoint re-runs (protocol 11.3) of the scheduled noisy
+  cells (Cosine, Cosine + AEES × asym20/sym20/sym40 × AdamW/SGD): 12 cells × 5 seeds = 60
+  (mini: seed 0). Derived cells (``Cell.parent``): each run's ``epochs`` = ``scheduler_t_max`` = the
+  peak epoch of its finished parent run in ``cifar-noisy`` (lib.grids.plan); ``run_tag``
+  ``peak-rerun``. Without a finished parent the plan stops naming it (``GRID=all`` defers the grid).
 
 Aliases (thesis rows that are the same run as another row, never trained twice):
 Fixed ×1.0 = the baseline of its block (clean: the AdamW run; noisy: Baseline, which the
@@ -48,9 +57,12 @@ Ambiguities of the sources and how they are resolved here:
    files distinct (thesis files ``..._seed0``, ``_seed0_run2``, ``_seed0_run3``).
 6. *Noisy AG News*: ``label_noise_rate=0.2``, ``label_noise_seed=42`` (symmetric only, 4.3).
 7. *WL*: ``lr_scheduler=warmup_linear`` with ``warmup_epochs=0`` (11.2).
-8. The peak-checkpoint re-runs and the attribution controls (11.3, 10) are not grids here:
-   the CIFAR runs record the peak-epoch diagnostics themselves, and the open-loop modes
-   are not part of this compendium's control modes.
+8. *Peak-checkpoint re-runs* (11.3): the thesis re-ran all four T11 methods (Baseline, AEES,
+   Cosine, Cosine + AEES) in asym20 and sym40. Here only the scheduled ones are re-run, in all three
+   noisy settings: without a schedule the re-run to the peak trains the same weights as the full run
+   up to its best epoch, whose diagnostics every noisy run records (``peak_checkpoint_diagnostics``);
+   T11/T12 use those for the unscheduled rows of the re-run protocol. The attribution controls (10)
+   are not grids here: the open-loop modes are not part of this compendium's control modes.
 
 Peers: mini seed 0 only (16 runs; ~31 min one at a time on 2 quiet cores at the rates of the mini
 archive: 8 CIFAR runs × ~170 s, 4 SST-2 × ~55 s, 4 AG News × ~75 s), so the mini paired
