@@ -66,8 +66,12 @@ def test_thesis_machinery_builds_stock_aees_dataloader_and_pil_transforms(tmp_pa
 
 
 def test_thesis_sgd_baseline_goes_through_pulseopts_wrapper(tmp_path, monkeypatch) -> None:
-    thesis = _run(tmp_path / "t", monkeypatch, machinery="thesis", optimizer="SGD", lr=0.1)
+    thesis = _run(tmp_path / "t", monkeypatch, machinery="thesis", optimizer="SGD", lr=0.1, lr_scheduler="cosine")
     assert isinstance(thesis.optimizer, pulseopt.AdaptiveModeSGD) and thesis.aees is None
+    T.fit(thesis)
+    result = T.finish(thesis)
+    assert result["epoch_lrs"] == pytest.approx([0.1, 0.05])  # the epoch schedule drives the wrapper's base LR
+    assert result["episode_logs"] is None and result["config"]["machinery_details"]["sgd_baseline"].startswith("pulseopt")
     project = _run(tmp_path / "p", monkeypatch, optimizer="SGD", lr=0.1)
     assert type(project.optimizer) is __import__("torch").optim.SGD and project.train_loader is None
     adamw = _run(tmp_path / "a", monkeypatch, machinery="thesis")  # the thesis AdamW baseline: plain torch
