@@ -256,19 +256,23 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # CPU scale on the offline stand-in. Few images for many epochs so that the memorisation
     # phase under label noise is reached (DESIGN.md); episode length keeps >= 15 episodes.
     "mini": {
-        # CIFAR: 1,280 stand-in images (12.8 per class), batch 64 = 20 steps/epoch, 40 epochs,
-        # 10-step episodes (half an epoch, as 200 of 391 steps in the thesis) = 80 episodes.
-        # Under 40 % symmetric noise the baseline's validation accuracy peaks around epoch 35
-        # (0.556) and falls to 0.518 by epoch 40 (seed 0): few images for many epochs, so the
-        # memorisation phase is reached (DESIGN.md).
+        # CIFAR (issue 10 calibration, stand-in generator v3): 512 images (5.12 per class), batch 32
+        # = 16 steps/epoch, 90 epochs, 8-step episodes (half an epoch, as 200 of 391 steps in the
+        # thesis) = 180 episodes. The classes are easy and each image stays memorisable, so under
+        # label noise the clean signal is learned first (sym40 AdamW peaks around epoch 30 of 90, a
+        # third of the run) and the noisy labels are memorised afterwards (fit >= 0.7 by the end),
+        # the shape of the thesis's 200-epoch runs. Measured side by side (docs/miniature.md):
+        # fewer images learn the clean signal too slowly to drop, fewer epochs do not memorise,
+        # width 8/12 learns too slowly. channels_last: 1.2x on CPU (a speed option, recorded).
         "cifar100": {
-            "epochs": 40,
-            "batch_size": 64,
-            "episode_length": 10,
+            "epochs": 90,
+            "batch_size": 32,
+            "episode_length": 8,
             "data_standin": True,
-            "standin_n_train": 1280,
+            "standin_n_train": 512,
             "standin_n_test": 500,
             "model_width": 16,
+            "channels_last": True,
         },
         # NLP: ~1.1k (SST-2) / 1.35k (AG News) steps, >= 20 episodes of 50 steps; under 20 %
         # AG News noise the baseline's validation accuracy peaks around epoch 3-4, then falls.

@@ -63,7 +63,7 @@ runs-list: setup
 ## The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
 ## planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
 ## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
-MINI_SHARED_GRIDS = cifar-clean cifar-noisy sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
+MINI_SHARED_GRIDS = cifar-noisy cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 MINI_DERIVED_GRIDS = cifar-peak-rerun
 mini-archive: setup
 	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'

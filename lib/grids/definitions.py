@@ -84,7 +84,7 @@ from lib.data import AGNEWS_NOISE_SEED
 from lib.grids.cells import Alias, Cell, Grid
 
 THESIS_SEEDS = (0, 1, 2, 3, 4)
-MINI_SEEDS = (0, 1)
+MINI_SEEDS = (0, 1, 2)
 MAIN_SEEDS = {"thesis": THESIS_SEEDS, "*": MINI_SEEDS}
 NOISY_CIFAR_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
 ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
