@@ -64,16 +64,16 @@ Ambiguities of the sources and how they are resolved here:
    T11/T12 use those for the unscheduled rows of the re-run protocol. The attribution controls (10)
    are not grids here: the open-loop modes are not part of this compendium's control modes.
 
-Peers: mini seed 0 only (16 runs; ~31 min one at a time on 2 quiet cores at the rates of the mini
-archive: 8 CIFAR runs × ~170 s, 4 SST-2 × ~55 s, 4 AG News × ~75 s), so the mini paired
-statistics against AEES have n = 1 (difference only, CI and p undefined).
+Peers: mini seed 0 only (16 runs: 8 CIFAR, 4 SST-2, 4 AG News), so the mini paired statistics
+against AEES have n = 1 (difference only, CI and p undefined).
 
-Seeds: thesis 0-4; mini 0-1 for the main grids except noisy CIFAR, 0 for noisy CIFAR and the
-ablations (their baselines are the main grids' runs). Noisy CIFAR is the mini archive's
-largest cost (36 cells of 40-epoch ResNet-18 runs, ~2.5 min each on 2 CPU cores); a second
-seed would add ~1.5 h to its regeneration. Compute overhead: seed 0 only (``SEEDS`` does not apply); 3 timing
-repeats in the thesis profile, 1 in mini (the timing path is the same; a single repeat has
-an undefined SD, which the analysis reports as NaN as the thesis did for n = 1).
+Seeds: thesis 0-4; mini 0-2 for clean CIFAR, SST-2 and both AG News grids, 0 for noisy CIFAR,
+the ablations and the peers (their baselines are the main grids' runs). Noisy CIFAR is the mini
+archive's largest cost (36 cells of 90-epoch ResNet-18 runs, ~165 s each with one thread beside a
+second run, docs/miniature.md); each further seed adds 36 runs, ~50 min on 2 CPU cores, so three
+seeds do not fit the 2.5 h budget of the mini archive. Compute overhead: seed 0 only (``SEEDS``
+does not apply); 3 timing repeats in the thesis profile, 1 in mini (the timing path is the same;
+a single repeat has an undefined SD, which the analysis reports as NaN as the thesis did for n = 1).
 """
 
 from __future__ import annotations
