@@ -11,7 +11,7 @@
 #                                                 # and the exploration notebook
 #   make test-notebooks                           # nbval on the committed analysis and exploration notebooks
 #
-# figures/index.csv: one row per artifact (T1-T24, F2-F17, X1-X4) with status ok / partial / missing-runs,
+# figures/index.csv: one row per artifact (T1-T24, F2-F17, X1-X5) with status ok / partial / missing-runs,
 # the SHA-256 of its input files and of the analysis code (content hashes, not the commit: the committed
 # figures/ rebuild byte for byte on a fresh clone) and the archive it was built from.
 

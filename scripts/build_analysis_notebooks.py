@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E402
+from lib.analysis.reference import SOURCES  # noqa: E402
 import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 
 KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
@@ -39,7 +40,10 @@ CHAPTERS = {
                     "(\"Fixed ×1.0\" is the AdamW baseline, as in the thesis)."),
     "cifar_noisy": ("Noisy CIFAR-100", "Asymmetric 20 %, symmetric 20 % and 40 % label noise; AdamW and SGD+M; "
                     "Baseline, AEES, Cosine, Cosine + AEES, and the fixed multipliers. \"Best fixed\" is chosen "
-                    "retrospectively by mean peak accuracy; the paired p-values are exploratory."),
+                    "retrospectively by mean peak accuracy; the paired p-values are exploratory. Beyond the thesis, "
+                    "X5 checks the shape: the archive's Baseline and Cosine beside the thesis' published relative "
+                    "peak epoch, drop, final accuracy and final corrupted-label fit, with the verdict of target 1 "
+                    "(`lib/analysis/shape.py`)."),
     "nlp": ("NLP: SST-2 and AG News", "DistilBERT fine-tuning. In the main tables \"AEES\" is AEES-Dual (LR and σ "
             "axes); WL = warmup-linear with zero warmup (a linear decay). SST-2 AEES runs use the trend context."),
     "ablations": ("Ablations", "The instability penalty λ, the trend context, small gradient-noise injection on "
@@ -72,6 +76,19 @@ COVERAGE_NOTE = (
     "controller per LR arm) does not have this property. The table below measures it on every AEES-Dual run of "
     "the archive; \"Locked to warm-up\" = the run never left the pairs of its first n episodes.")
 
+SHAPE_NOTE = (
+    "### Every check of the shape targets\n\n"
+    "`lib.analysis.shape.shape_checks` on the whole archive: target 1 (the noisy CIFAR-100 shape above), target 2 "
+    "(at least 3 seeds for every cell feeding T1, T4-T6, T15, T17, T18 and at least 2 elsewhere, compute overhead "
+    "aside; seed SD of best accuracy at most 1.5 points on clean CIFAR-100 and 1 point on SST-2 and AG News) and "
+    "target 4 (the noisy AG News AdamW baseline peaks before its last epoch and drops at least 2 points). The "
+    "checks that fail are listed; `tests/test_shape_targets.py` asserts them on the committed archive.")
+SHAPE_CHECKS = ("from lib.analysis.shape import shape_checks\n\n"
+                "checks = shape_checks(ctx.runs)\n"
+                "print(f\"{int(checks['passed'].sum())} of {len(checks)} checks pass\")\n"
+                "unmet = checks.loc[~checks[\"passed\"], [\"name\", \"value\", \"op\", \"threshold\", \"detail\"]]\n"
+                "print(unmet.to_string(index=False, float_format=\"{:.3g}\".format) if len(unmet) else \"all met\")")
+
 
 def code(src: str, check: bool = False) -> nbf.NotebookNode:
     return nbf.v4.new_code_cell(src, metadata=dict(CHECK) if check else {})
@@ -103,6 +120,9 @@ def chapter_notebook(chapter: str) -> nbf.NotebookNode:
                               "print(coverage_summary(coverage(ctx.runs)))", check=True))
         cells.append(nbf.v4.new_markdown_cell(f"## {art}. {spec.title}"))
         cells.append(code(f'show(ctx, "{art}")', check=spec.kind == "table"))
+        if art == "X5":
+            cells.append(nbf.v4.new_markdown_cell(SHAPE_NOTE))
+            cells.append(code(SHAPE_CHECKS, check=True))
     cells.append(nbf.v4.new_markdown_cell(f"## Status: {title}"))
     cells.append(code(f'show_chapter_status(ctx, "{chapter}")', check=True))
     return finish(cells, f"analysis_{chapter}")
@@ -113,11 +133,13 @@ def reproduction_notebook() -> nbf.NotebookNode:
              "(archive − thesis), per table. Accuracies in %, drops in pp, peak epochs in epochs, times in s. Only "
              "numbers that both sides have are listed; the first line of each table says how many published "
              f"numbers found a counterpart. A stand-in archive is labelled *{STANDIN_LABEL}* on every table: its "
-             "numbers come from a tiny offline data set and are not expected to match.")
+             "numbers come from a tiny offline data set and are not expected to match. Last, beyond the thesis, the "
+             "shape check X5: the same comparison for quantities derived from the published noisy CIFAR-100 "
+             "summary (relative peak epoch = peak epoch ÷ epochs and the final corrupted-label fit, both fractions).")
     cells = header("Reproduction report: thesis vs this archive", intro, "reproduction_report")
     cells[2] = code("from lib.analysis.render import open_archive, show_archive, show_reproduction, "
                     "write_reproduction\n\nctx = open_archive(archive, figures)\nshow_archive(ctx)", check=True)
-    tables = [a for a in artifact_ids() if a.startswith("T")]
+    tables = [a for a in artifact_ids() if a in SOURCES]  # the thesis tables, and X5 (derived from them)
     for art in tables:
         cells.append(nbf.v4.new_markdown_cell(f"## {art}. {REGISTRY[art].title}"))
         cells.append(code(f'show_reproduction(ctx, "{art}")', check=True))

@@ -1,9 +1,9 @@
 """Shared machinery of the artifact builders: the archive wrapper, the run picker, the registry.
 
-Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis controller
-artifacts (X1, X2; X3, X4 peers), is one registered builder ``fn(runs) -> Built``. ``Runs`` wraps the
-``load_archive`` frame: it picks the runs of a table row by content (``pick``) and
-loads full records (episode logs) on demand. ``lib.analysis.render`` renders a
+Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis artifacts
+(X1, X2 controller; X3, X4 peers; X5 shape check), is one registered builder
+``fn(runs) -> Built``. ``Runs`` wraps the ``load_archive`` frame: it picks the runs
+of a table row by content (``pick``) and loads full records (episode logs) on demand. ``lib.analysis.render`` renders a
 ``Built`` into files and the provenance index.
 
 Row selection (``pick``): non-duplicate runs matching the filters; timing repeats

@@ -1,4 +1,5 @@
-r"""The thesis's published numbers (``reference/thesis-results``) in the builders' long form.
+r"""The thesis's published numbers (``reference/thesis-results``) in the builders' long form (and, for
+the shape check X5 beyond the thesis, quantities derived from them).
 
 ``thesis_numbers(table_id)`` returns ``block, row, metric, mean, std, n`` in display
 units (percent, pp, epochs, seconds), keyed exactly as the table builders key their
@@ -18,6 +19,7 @@ import pandas as pd
 from lib import ROOT
 from lib.analysis.build import NUMBER_COLUMNS
 from lib.analysis.labels import ROW_ORDERS
+from lib.grids.cells import MAIN_EPOCHS
 
 REFERENCE_DIR = ROOT / "reference" / "thesis-results"
 ACC_FRACTION = {"best": "best_val", "final": "final_val", "drop": "drop_val"}
@@ -178,6 +180,18 @@ def _t24() -> pd.DataFrame:
     return _rows(_csv("cifar_ablation/cifar_noise_ablation_summary.csv"), "", lambda r: r["condition"], metrics)
 
 
+def _x5() -> pd.DataFrame:
+    """X5 (beyond the thesis, issue 10): Baseline and Cosine of the noisy CIFAR summary (T4-T7): relative peak
+    epoch = mean peak epoch ÷ 200 (the thesis' epochs), drop (pp), final (%), and the final-epoch corrupted-label
+    fit, T7's Corr. noisy (a fraction)."""
+    df = _csv(_MAIN)
+    df = df[df["method"].isin(("Baseline", "Cosine"))]
+    metrics = {"rel_peak": ("peak_epoch_mean", "peak_epoch_std", 1.0 / MAIN_EPOCHS["cifar100"]),
+               "drop": ("drop_val_mean", "drop_val_std", 100.0), "final": ("final_val_mean", "final_val_std", 100.0),
+               "corr_fit": ("corr_noisy_mean", "corr_noisy_std", 1.0)}
+    return _rows(df, lambda r: f"{r['task']} {r['optimizer']}", lambda r: r["method"], metrics)
+
+
 _MAIN = "cifar_noisy/cifar_noisy_main_tables_summary.csv"
 _FIXED = "cifar_noisy/cifar_noisy_fixed_lr_ablation_detailed.csv"
 SOURCES = {
@@ -193,6 +207,7 @@ SOURCES = {
     "T19": lambda: _nlp("nlp_tables/agnews_noise_summary.csv", "T19"),
     "T20": _t20, "T21": _t21, "T22": lambda: _ablation("ablations/instability_penalty_ablation_summary.csv"),
     "T23": lambda: _ablation("ablations/trend_context_ablation_summary.csv"), "T24": _t24,
+    "X5": _x5,  # beyond the thesis: derived from the T4-T7 summary
 }
 
 

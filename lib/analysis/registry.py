@@ -1,4 +1,4 @@
-"""Which function builds which thesis table (T1-T24), figure (F2-F17) and extra (X1, X2; X3, X4 peers).
+"""Which function builds which thesis table (T1-T24), figure (F2-F17) and extra (X1, X2; X3, X4 peers; X5 shape).
 
 Open this file to find the builder of an artifact. Each builder also carries its file name,
 chapter and title in its ``@artifact(...)`` line (``lib.analysis.build.REGISTRY``);
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lib.analysis import controller, figures, peers, tables_cifar, tables_nlp, tables_other
+from lib.analysis import controller, figures, peers, shape, tables_cifar, tables_nlp, tables_other
 from lib.analysis.build import Built, Runs
 
 BUILDERS: dict[str, Callable[[Runs], Built]] = {
@@ -58,4 +58,5 @@ BUILDERS: dict[str, Callable[[Runs], Built]] = {
     "X2": controller.x2,  # controller: AEES-Dual runs: episodes per joint (LR multiplier, σ) pair (beyond the thesis)
     "X3": peers.x3,  # peers: AEES beside Schedule-Free AdamW and Prodigy: best / final / drop, peak epoch, paired vs AEES
     "X4": peers.x4,  # peers: Best and final accuracy per task: thesis methods and the schedule-free peers
+    "X5": shape.x5,  # cifar_noisy: Shape check beside the thesis: noisy CIFAR-100 Baseline and Cosine, seeds, ...
 }
