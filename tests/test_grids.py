@@ -27,7 +27,7 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "peers": (16, 80),  # beyond the thesis (issue 15)
     "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs (issue 12)
 }
-MINI_COUNTS = {"cifar-clean": 16, "cifar-noisy": 36, "sst2": 12, "agnews-clean": 8, "agnews-noisy": 18,
+MINI_COUNTS = {"cifar-clean": 24, "cifar-noisy": 36, "sst2": 18, "agnews-clean": 12, "agnews-noisy": 27,
                "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 64,
                "peers": 16, "cifar-peak-rerun": 12}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
@@ -53,7 +53,8 @@ def test_thesis_cell_and_run_counts_per_grid():
 
 def test_mini_run_counts_and_seeds():
     assert {g: len(grid_runs(g, "mini")) for g in GRIDS} == MINI_COUNTS
-    assert {s.seed for s in grid_runs("cifar-clean", "mini")} == {0, 1}
+    assert {s.seed for s in grid_runs("cifar-clean", "mini")} == {0, 1, 2}
+    assert {s.seed for s in grid_runs("agnews-noisy", "mini")} == {0, 1, 2}
     assert {s.seed for s in grid_runs("cifar-noisy", "mini")} == {0}
     assert {s.seed for s in grid_runs("cifar-noisy", "thesis")} == {0, 1, 2, 3, 4}
     assert {s.seed for s in grid_runs("ablation-trend", "mini")} == {0}
