@@ -90,6 +90,24 @@ def test_standin_generation_is_deterministic_and_regenerates(tmp_path):
         st.write_text_standin("sst2", tmp_path, seed=0, n_train=30, n_test=20)
 
 
+def _write_agnews(root: str) -> str:
+    return str(st.write_text_standin("agnews", root, seed=0, n_train=400, n_test=50))
+
+
+def test_two_runs_writing_the_same_standin_at_once_both_succeed(tmp_path):
+    """make -j 2 starts two runs together: before the writer lock, one saw the other's half-written
+    folder (no marker yet) and failed with 'exists and is not a stand-in folder'."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        root = str(tmp_path / f"r{attempt}")
+        with ctx.Pool(2) as pool:
+            folders = pool.map(_write_agnews, [root, root])
+        assert folders[0] == folders[1]
+        assert st.standin_info(tmp_path / f"r{attempt}" / "agnews")["sizes"] == {"n_test": 50, "n_train": 400}
+
+
 def test_sst2_labels_follow_sentiment_and_negation():
     rng, names = random.Random(0), st._name_pools(0)
     rows = [st._sst2_example(rng, names) for _ in range(2000)]

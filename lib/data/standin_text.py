@@ -19,6 +19,7 @@ through the same tokenisation and caching path as the real data:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import random
 from pathlib import Path
@@ -294,6 +295,16 @@ def write_text_standin(task: str, root: Path, *, seed: int = 0, **sizes: int) ->
     for key, value in sizes.items():
         _check_int(key, value, 10)
     _check_int("seed", seed, 0)
+    Path(root).mkdir(parents=True, exist_ok=True)
+    # One writer at a time: two runs starting together (make -j 2) would otherwise see each other's
+    # half-written folder (no marker yet) and refuse it.
+    with open(Path(root) / f".{task}.lock", "w") as lock:  # closing it releases the lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _write_text_standin_locked(task, Path(root), seed, sizes, splits, features)
+
+
+def _write_text_standin_locked(task: str, root: Path, seed: int, sizes: dict[str, int],
+                               splits: dict[str, str], features: Any) -> Path:
     folder = Path(root) / task
     info = {"generator": GENERATOR_NAME, "version": GENERATOR_VERSION, "task": task, "seed": seed,
             "sizes": dict(sorted(sizes.items())), "splits": sorted(splits), "note": NOTE}
