@@ -79,6 +79,64 @@ EXPECTED_UNMET: dict[str, str] = {  # measured on the committed archive (issue 1
     'target2.seed_sd.agnews-noisy.agnews_noise20_fixed_sigma0p005_warmup_linear':
         'AG News mini test split has 200 examples (0.5 points each): the seed SD of 2-3 seeds exceeds 1 point',
 }
+
+NOISE = {"clean": ("none", 0.0), "asym20": ("asymmetric", 0.2), "sym20": ("symmetric", 0.2),
+         "sym40": ("symmetric", 0.4)}
+AEES = {"mode": "adaptive", "lr": (0.5, 1.0, 2.0)}
+
+
+def curve(epochs: int, peak: int, best: float, final: float) -> list[float]:
+    """Validation accuracies whose first maximum is ``best`` at epoch ``peak`` (1-based) and last is ``final``."""
+    val = [0.1] * epochs
+    val[peak - 1] = best
+    for i in range(peak, epochs - 1):
+        val[i] = (best + final) / 2
+    val[-1] = best if peak == epochs else final
+    return val
+
+
+def cifar(seed: int, val: list[float], *, setting: str = "clean", opt: str = "AdamW", sched: str = "none",
+          mode: str = "baseline", lr=(1.0,), noise=(0.0,), context: str = "none", lam: float = 0.0,
+          fit: float | None = None, diag_fit: float | None = None, run_tag: str | None = None) -> dict:
+    ntype, rate = NOISE[setting]
+    cfg = {"task_name": "cifar100", "optimizer": opt, "control_mode": mode, "lr_scheduler": sched,
+           "lr_candidates": list(lr), "noise_candidates": list(noise), "label_noise_type": ntype,
+           "label_noise_rate": rate, "context_mode": context, "reward_instability_lambda": lam, "seed": seed,
+           "epochs": len(val), "episode_length": 10, "structured_control_mode": "independent", "profile": "mini",
+           "data_standin": True, "run_tag": run_tag}
+    if diag_fit is not None:
+        cfg["diagnostics"] = {"final_subset_accuracies": {FIT_KEY: diag_fit}}
+    method = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}[mode]
+    extra = {"epoch_subset_train_accuracies": {FIT_KEY: [0.05] * (len(val) - 1) + [fit]}} if fit is not None else {}
+    return run_result("cifar100", keys="all", noisy=setting != "clean", method_name=method, seed=seed, config=cfg,
+                      val_accuracies=val, run_tag=run_tag,
+                      controller_logs=None if mode == "baseline" else {"lr_controller_logs": {"arm_values": list(lr)}},
+                      **extra)
+
+
+def agnews(seed: int, val: list[float]) -> dict:
+    cfg = {"task_name": "agnews", "method": "AdamW", "lr_scheduler": "none", "label_noise_rate": 0.2,
+           "label_noise_seed": 42, "seed": seed, "epochs": len(val), "profile": "mini", "data_standin": True}
+    return run_result("agnews", keys="all", noisy=True, method_name="AdamW", seed=seed, config=cfg,
+                      val_accuracies=val)
+
+
+def write(root: Path, name: str, record: dict) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{name}.json").write_text(json.dumps(record))
+
+
+# Baseline and Cosine per setting × optimizer, 10 epochs, seeds 0 and 1: (peaks, bests, finals, fits) per seed.
+GOOD_BASELINE = {"peaks": (3, 2), "bests": (0.50, 0.52), "finals": (0.44, 0.44), "fits": (0.8, 0.9)}
+GOOD_COSINE = {"peaks": (10, 10), "bests": (0.52, 0.54), "finals": (0.52, 0.54), "fits": (0.3, 0.3)}
+# Deviations from the good shape; each breaks exactly one target-1 check.
+BAD = {
+    ("asym20", "AdamW", "Baseline"): {"fits": (0.6, 0.7)},                     # fit 0.65 < 0.7
+    ("sym20", "SGD", "Baseline"): {"peaks": (9, 9)},                           # rel. peak 0.9 > 0.35
+    ("sym40", "AdamW", "Baseline"): {"finals": (0.45, 0.47)},                  # drop 5 < 8 (sym40)
+    ("asym20", "SGD", "Cosine"): {"peaks": (7, 7), "finals": (0.49, 0.51)},   # drop 3 > 2
+    ("sym40", "SGD", "Cosine"): {"finals": (0.38, 0.38), "peaks": (5, 5)},    # final 38 < Baseline's 40
+}
 BAD_CHECKS = {"target1.asym20.AdamW.baseline.corr_fit", "target1.sym20.SGD.baseline.rel_peak",
               "target1.sym40.AdamW.baseline.drop", "target1.asym20.SGD.cosine.drop",
               "target1.sym40.SGD.cosine.final_above_baseline"}
