@@ -1,5 +1,6 @@
 """Checkpoint/resume: a run killed with SIGKILL and rerun gives the uninterrupted run's RunResult."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -85,3 +86,25 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path, monkeypatch):
     T.load_data(other), T.build_model(other), T.build_optimization(other)
     with pytest.raises(RuntimeError, match="different configuration.*lr"):
         checkpoint.load(other, tmp_path / "c.ckpt")
+
+
+def test_a_field_the_checkpoint_predates_counts_at_its_default(tmp_path, monkeypatch):
+    """A checkpoint written before a config field existed resumes a run that leaves that field at its
+    declared default, and is refused by a run that sets it otherwise (here: ``machinery``)."""
+    from lib import config
+    from lib.train import checkpoint
+    from lib.train import cifar as T
+
+    monkeypatch.setattr(T, "DATA_DIR", tmp_path / "data")
+    base = dict(epochs=1, standin_n_train=128, standin_n_test=100, model_width=4, batch_size=64,
+                output=str(tmp_path / "r.json"))
+    run = T.start(config.resolve("cifar100", "mini", base))
+    T.load_data(run), T.build_model(run), T.build_optimization(run)
+    checkpoint.save(run, tmp_path / "c.ckpt")
+    state = checkpoint.read(run, tmp_path / "c.ckpt")
+    del state["config"]["machinery"]  # as written before the field existed
+    checkpoint.load(run, tmp_path / "c.ckpt", state)  # default "project": resumes
+    assert run.cfg.machinery == "project"
+    run.cfg = dataclasses.replace(run.cfg, machinery="thesis")
+    with pytest.raises(RuntimeError, match=r"different configuration \(machinery\)"):
+        checkpoint.load(run, tmp_path / "c.ckpt", state)

@@ -13,6 +13,7 @@ that cannot be written (disk full) leaves the previous one in place and the run 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import random
@@ -40,14 +41,18 @@ def checkpoint_path(output: Path) -> Path:
     return output.with_name(output.name + ".ckpt")
 
 
-# Fields added after checkpoints were written, with the value that means "as before": a field at that
-# value is left out of the identity, so a checkpoint written before the field existed still resumes.
-LATER_FIELDS = {"machinery": "project"}
-
-
 def _identity(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in as_dict(cfg).items()
-            if k not in RESULT_NEUTRAL_FIELDS and not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
+    return {k: v for k, v in as_dict(cfg).items() if k not in RESULT_NEUTRAL_FIELDS}
+
+
+def _config_diff(cfg: Any, saved: dict[str, Any]) -> list[str]:
+    """Fields whose values differ between the run and a checkpoint's identity. A field one side does
+    not record (added to the config after the checkpoint was written) counts at its declared default,
+    so an older checkpoint still resumes a run that leaves the new field at its default."""
+    mine = _identity(cfg)
+    default = {f.name: f.default for f in dataclasses.fields(cfg)}
+    return sorted(k for k in set(mine) | set(saved)
+                  if mine.get(k, default.get(k)) != saved.get(k, default.get(k)))
 
 
 def save(run: RunState, path: Path) -> None:
@@ -108,8 +113,7 @@ def _move_aside(path: Path) -> Path:
 def load(run: RunState, path: Path, state: dict[str, Any] | None = None) -> None:
     """Restore a run built with the same configuration (phases 1-4 done) from ``path``."""
     state = read(run, path) if state is None else state
-    mine = _identity(run.cfg)
-    diff = sorted(k for k in set(mine) | set(state["config"]) if mine.get(k) != state["config"].get(k))
+    diff = _config_diff(run.cfg, state["config"])
     if diff:
         raise RuntimeError(f"{path}: checkpoint of a different configuration ({', '.join(diff)}); "
                            "delete it or use another output path")

@@ -13,7 +13,7 @@ All run state lives in one :class:`CifarRun` object.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,8 +138,8 @@ def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.
     """Augmented training batches on the device (channels-last when configured); with the thesis
     machinery, from its DataLoader (PIL transforms in 2 workers), copied to the device."""
     if run.train_loader is not None:
+        dev = run.device
         for x, y, idx in run.train_loader:
-            dev = run.device
             yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True), idx.to(dev, non_blocking=True))
         return
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
@@ -161,16 +161,22 @@ def train_epoch(run: CifarRun) -> tuple[float, float]:
 
 
 @torch.inference_mode()
-def _predict(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def _predict(run: CifarRun, batches: Iterable[tuple[torch.Tensor, Any, Any]]) -> torch.Tensor:
+    """Argmax predictions over ``batches`` (the first ``rehearsal_max_steps`` under a rehearsal cap)."""
     run.model.eval()
     preds = []
-    for x, _, _ in capped(eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device), run.cfg):
+    for x, _, _ in capped(batches, run.cfg):
+        x = x.to(run.device, non_blocking=True)
         if run.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(run.device, run.cfg.precision):
             preds.append(run.forward(x).argmax(1))
     run.model.train()
     return torch.cat(preds)
+
+
+def _eval_batches(run: CifarRun, images: torch.Tensor, targets: torch.Tensor) -> Iterator[tuple]:
+    return eval_batches(images, targets, batch_size=run.cfg.batch_size, device=run.device)
 
 
 def bn_batches(run: CifarRun) -> Any:
@@ -186,22 +192,11 @@ def bn_batches(run: CifarRun) -> Any:
     return batches
 
 
-@torch.inference_mode()
-def _predict_loader(run: CifarRun) -> torch.Tensor:
-    """Test predictions through the thesis machinery's test DataLoader."""
-    run.model.eval()
-    preds = []
-    for x, _, _ in capped(run.test_loader, run.cfg):
-        preds.append(run.forward(x.to(run.device, non_blocking=True)).argmax(1))
-    run.model.train()
-    return torch.cat(preds)
-
-
 def _evaluate(run: CifarRun) -> float:
-    if run.test_loader is not None:
-        pred = _predict_loader(run)
-    else:
-        pred = _predict(run, run.data.test_images, run.test_targets)
+    """Test accuracy; with the thesis machinery through its test DataLoader."""
+    batches = run.test_loader if run.test_loader is not None else _eval_batches(run, run.data.test_images,
+                                                                                 run.test_targets)
+    pred = _predict(run, batches)
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
     return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap
@@ -231,7 +226,7 @@ def fit(run: CifarRun) -> None:
 
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
     """The four diagnostic accuracies of protocol 4.2 from one eval pass over the train images."""
-    pred = _predict(run, run.data.train_images, run.targets)
+    pred = _predict(run, _eval_batches(run, run.data.train_images, run.targets))
     n = len(pred)  # all images, or the first few under rehearsal_max_steps
     noisy_hit = pred == run.targets[:n]
     clean_hit = pred == run.clean_labels[:n]
