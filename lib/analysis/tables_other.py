@@ -203,10 +203,11 @@ SCHED_LABEL = {"cosine": "Cosine", "warmup_linear": "Warmup-linear"}
 # then this project's (issue 12 part 4): (machinery, column suffix, numbers block suffix).
 MACHINERY_SETS = (("thesis", "", ""), ("project", " (project)", " (project machinery)"))
 MACHINERY_NOTE = ("Thesis machinery: stock pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR "
-                  "batches from a DataLoader with 2 workers and PIL transforms, no checkpoint writes (on the "
-                  "text tasks: stock pulseopt, no checkpoint writes), comparable with the published T13/T14. "
+                  "batches from a DataLoader with 2 workers and PIL transforms, fp32, no checkpoint writes (on "
+                  "the text tasks: stock pulseopt, no checkpoint writes), comparable with the published T13/T14. "
                   "(project): FastAEES, device-resident CIFAR batches, per-epoch checkpoints written outside "
-                  "the timed epochs.")
+                  "the timed epochs, and the profile's precision and memory format (mini CIFAR: bf16 autocast "
+                  "and channels_last, so its seconds are not the thesis machinery's arithmetic).")
 
 
 def timing_rows(runs: Runs, task: str, optimizer: str, axis: str | None, scheduler: str,
