@@ -203,3 +203,34 @@ def test_real_papermill_with_a_parameter_file(tmp_path):
         assert [e["evalue"] for e in errors] == (["seed 1 fails"] if seed == 1 else [])
     entry = manifest.entry(manifest.read(tmp_path / "mini" / "g"), "r_seed1")
     assert entry["status"] == "failed" and "seed 1 fails" in entry["error"]
+
+
+def test_a_checkpoint_of_another_configuration_is_set_aside_and_one_of_the_same_kept(env):
+    """A run interrupted before the profile changed left a checkpoint the new run would refuse; the runner
+    sets it aside to .stale/ (nothing deleted) and keeps a checkpoint of the planned configuration."""
+    import dataclasses
+
+    import torch
+
+    from lib.grids import runner
+    from lib.train import checkpoint
+
+    _plan(env)
+    gd = _grid_dir(env)
+    entry = manifest.entry(manifest.read(gd), OWN[0])
+    params = {k: v for k, v in entry["parameters"].items() if k not in ("profile", "run_id")}
+    cfg = config.resolve(entry["task"], "mini", params)
+    target = gd / f"{OWN[0]}.json"
+    ckpt = checkpoint.checkpoint_path(target)
+    said = []
+
+    torch.save({"config": checkpoint._identity(cfg)}, ckpt)
+    runner._set_aside_foreign_checkpoint(target, gd, OWN[0], said.append)
+    assert ckpt.exists() and not said  # the same configuration: the run resumes from it
+
+    other = dataclasses.replace(cfg, precision="fp32" if cfg.precision == "bf16" else "bf16")
+    torch.save({"config": checkpoint._identity(other)}, ckpt)
+    runner._set_aside_foreign_checkpoint(target, gd, OWN[0], said.append)
+    assert not ckpt.exists() and (gd / ".stale" / ckpt.name).exists()
+    assert said == [f"[grids] {ckpt}: checkpoint of another configuration (precision) set aside to "
+                    f"{gd / '.stale' / ckpt.name}; the run starts afresh"]

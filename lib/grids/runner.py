@@ -32,9 +32,10 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from lib import ROOT, repo_path
+from lib import ROOT, config, repo_path
 from lib.grids import manifest
 from lib.grids.state import check_file, rel
+from lib.params import NOTEBOOK_ONLY
 from lib.train.preempt import EXIT_PREEMPTED, stop_path
 
 GPU_POLL_SECONDS = 2.0
@@ -126,6 +127,32 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _set_aside_foreign_checkpoint(target: Path, grid_dir: Path, name: str, say: Any) -> None:
+    """A checkpoint beside ``target`` written with another configuration than the planned one (an
+    interrupted run before the grid or the profile changed) would make the run refuse to start; the
+    plan says what to run, so the checkpoint is set aside to ``.stale/`` like a stale result. One of
+    the same configuration stays and the run resumes from it."""
+    ckpt = target.with_name(target.name + ".ckpt")  # checkpoint.checkpoint_path, without importing torch
+    if not ckpt.exists():
+        return
+    entry = manifest.entry(manifest.read(grid_dir) or {}, name) or {}
+    params = entry.get("parameters")
+    if not params:
+        return
+    from lib.train import checkpoint  # torch: only when there is a checkpoint to look at
+
+    try:
+        cfg = config.resolve(entry["task"], params["profile"],
+                             {k: v for k, v in params.items() if k not in NOTEBOOK_ONLY})
+    except config.ConfigError:
+        return  # the run itself reports the bad parameter
+    diff = checkpoint.differs_from(target, cfg)
+    if diff:
+        aside = set_aside(ckpt)
+        say(f"[grids] {rel(ckpt)}: checkpoint of another configuration ({', '.join(diff)}) set aside to "
+            f"{rel(aside)}; the run starts afresh")
+
+
 def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     """Run ``command`` for the run whose result is ``json_path``; record the outcome. Exit code."""
     if not command:
@@ -139,6 +166,7 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     old = set_aside(target)
     if old is not None:
         say(f"[grids] {rel(target)}: stale result set aside to {rel(old)}")
+    _set_aside_foreign_checkpoint(target, grid_dir, name, say)
     gpu = acquire_gpu(visible_gpus(), target.parents[2] / ".gpu-locks", say)
     env = dict(os.environ)
     if gpu is not None:
