@@ -69,9 +69,9 @@ against AEES have n = 1 (difference only, CI and p undefined).
 
 Seeds: thesis 0-4; mini 0-2 for clean CIFAR, SST-2 and both AG News grids, 0 for noisy CIFAR,
 the ablations and the peers (their baselines are the main grids' runs). Noisy CIFAR is the mini
-archive's largest cost (36 cells of 90-epoch ResNet-18 runs, ~165 s each with one thread beside a
-second run, docs/miniature.md); each further seed adds 36 runs, ~50 min on 2 CPU cores, so three
-seeds do not fit the 2.5 h budget of the mini archive. Compute overhead: seed 0 only (``SEEDS``
+archive's largest cost (36 cells of 90-epoch bf16 ResNet-18 runs, ~115 s each with one thread beside
+a second run, docs/miniature.md); each further seed adds 36 runs and 12 peak re-runs, ~40 min on 2
+CPU cores, which does not fit the 2.5 h budget of the mini archive beside the other grids. Compute overhead: seed 0 only (``SEEDS``
 does not apply); 3 timing repeats in the thesis profile, 1 in mini (the timing path is the same;
 a single repeat has an undefined SD, which the analysis reports as NaN as the thesis did for n = 1).
 """
