@@ -71,19 +71,24 @@ def test_sigkill_mid_epoch_and_episode_then_resume_is_identical(tmp_path, optimi
     assert not ckpt.exists()  # a finished run deletes its checkpoint
 
 
-def test_checkpoint_of_another_configuration_is_refused(tmp_path, monkeypatch):
+def _built_run(tmp_path, monkeypatch, **params):
+    """A tiny mini CIFAR run through phases 1-4 (data in ``tmp_path``)."""
     from lib import config
-    from lib.train import checkpoint
     from lib.train import cifar as T
 
     monkeypatch.setattr(T, "DATA_DIR", tmp_path / "data")
     base = dict(epochs=1, standin_n_train=128, standin_n_test=100, model_width=4, batch_size=64,
                 output=str(tmp_path / "r.json"))
-    run = T.start(config.resolve("cifar100", "mini", base))
+    run = T.start(config.resolve("cifar100", "mini", {**base, **params}))
     T.load_data(run), T.build_model(run), T.build_optimization(run)
-    checkpoint.save(run, tmp_path / "c.ckpt")
-    other = T.start(config.resolve("cifar100", "mini", {**base, "lr": 0.01}))
-    T.load_data(other), T.build_model(other), T.build_optimization(other)
+    return run
+
+
+def test_checkpoint_of_another_configuration_is_refused(tmp_path, monkeypatch):
+    from lib.train import checkpoint
+
+    checkpoint.save(_built_run(tmp_path, monkeypatch), tmp_path / "c.ckpt")
+    other = _built_run(tmp_path, monkeypatch, lr=0.01)
     with pytest.raises(RuntimeError, match="different configuration.*lr"):
         checkpoint.load(other, tmp_path / "c.ckpt")
 
@@ -91,15 +96,9 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path, monkeypatch):
 def test_a_field_the_checkpoint_predates_counts_at_its_default(tmp_path, monkeypatch):
     """A checkpoint written before a config field existed resumes a run that leaves that field at its
     declared default, and is refused by a run that sets it otherwise (here: ``machinery``)."""
-    from lib import config
     from lib.train import checkpoint
-    from lib.train import cifar as T
 
-    monkeypatch.setattr(T, "DATA_DIR", tmp_path / "data")
-    base = dict(epochs=1, standin_n_train=128, standin_n_test=100, model_width=4, batch_size=64,
-                output=str(tmp_path / "r.json"))
-    run = T.start(config.resolve("cifar100", "mini", base))
-    T.load_data(run), T.build_model(run), T.build_optimization(run)
+    run = _built_run(tmp_path, monkeypatch)
     checkpoint.save(run, tmp_path / "c.ckpt")
     state = checkpoint.read(run, tmp_path / "c.ckpt")
     del state["config"]["machinery"]  # as written before the field existed
