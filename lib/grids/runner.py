@@ -32,10 +32,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from lib import ROOT, config, repo_path
+from lib import ROOT, repo_path
 from lib.grids import manifest
-from lib.grids.state import check_file, rel
-from lib.params import NOTEBOOK_ONLY
+from lib.grids.state import GridError, check_file, rel, resolved_config
 from lib.train.preempt import EXIT_PREEMPTED, stop_path
 
 GPU_POLL_SECONDS = 2.0
@@ -142,9 +141,8 @@ def _set_aside_foreign_checkpoint(target: Path, grid_dir: Path, name: str, say: 
     from lib.train import checkpoint  # torch: only when there is a checkpoint to look at
 
     try:
-        cfg = config.resolve(entry["task"], params["profile"],
-                             {k: v for k, v in params.items() if k not in NOTEBOOK_ONLY})
-    except config.ConfigError:
+        cfg = resolved_config(entry["task"], params["profile"], params)
+    except GridError:
         return  # the run itself reports the bad parameter
     diff = checkpoint.differs_from(target, cfg)
     if diff:

@@ -55,11 +55,19 @@ def expected_config(task: str, profile: str, parameters: Mapping[str, Any],
     from lib import config
 
     keys = (set(params) | set(config.PROFILES.get(profile, {}).get(task, {}))) - IGNORED_FIELDS
+    cfg = resolved_config(task, profile, parameters)
+    return {k: getattr(cfg, k) for k in sorted(keys)}
+
+
+def resolved_config(task: str, profile: str, parameters: Mapping[str, Any]) -> Any:
+    """The run configuration a notebook builds from a run's planned parameters (imports lib.config,
+    hence torch: call it only when needed). A bad parameter raises GridError naming the run."""
+    from lib import config
+
     try:
-        cfg = config.resolve(task, profile, params)
+        return config.resolve(task, profile, {k: v for k, v in parameters.items() if k not in NOTEBOOK_ONLY})
     except config.ConfigError as exc:
         raise GridError(f"{parameters.get('run_id', task)}: {exc}") from None
-    return {k: getattr(cfg, k) for k in sorted(keys)}
 
 
 def incomplete_reason(data: Any) -> str:
