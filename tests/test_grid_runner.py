@@ -213,13 +213,13 @@ def test_a_checkpoint_of_another_configuration_is_set_aside_and_one_of_the_same_
     import torch
 
     from lib.grids import runner
+    from lib.grids.state import resolved_config
     from lib.train import checkpoint
 
     _plan(env)
     gd = _grid_dir(env)
     entry = manifest.entry(manifest.read(gd), OWN[0])
-    params = {k: v for k, v in entry["parameters"].items() if k not in ("profile", "run_id")}
-    cfg = config.resolve(entry["task"], "mini", params)
+    cfg = resolved_config(entry["task"], "mini", entry["parameters"])
     target = gd / f"{OWN[0]}.json"
     ckpt = checkpoint.checkpoint_path(target)
     said = []
