@@ -28,7 +28,7 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs (issue 12)
 }
 MINI_COUNTS = {"cifar-clean": 24, "cifar-noisy": 36, "sst2": 18, "agnews-clean": 12, "agnews-noisy": 27,
-               "ablation-penalty": 2, "ablation-trend": 3, "ablation-cifar-noise": 2, "compute-overhead": 64,
+               "ablation-penalty": 4, "ablation-trend": 6, "ablation-cifar-noise": 4, "compute-overhead": 64,
                "peers": 16, "cifar-peak-rerun": 12}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
 SST2_LR, SST2_N = [0.7, 1.0, 1.3], [0.0, 0.0025, 0.005]
@@ -57,7 +57,7 @@ def test_mini_run_counts_and_seeds():
     assert {s.seed for s in grid_runs("agnews-noisy", "mini")} == {0, 1, 2}
     assert {s.seed for s in grid_runs("cifar-noisy", "mini")} == {0}
     assert {s.seed for s in grid_runs("cifar-noisy", "thesis")} == {0, 1, 2, 3, 4}
-    assert {s.seed for s in grid_runs("ablation-trend", "mini")} == {0}
+    assert {s.seed for s in grid_runs("ablation-trend", "mini")} == {0, 1}
     assert {s.seed for s in grid_runs("sst2", "thesis")} == {0, 1, 2, 3, 4}
     assert {s.seed for s in grid_runs("peers", "thesis")} == {0, 1, 2, 3, 4}
     assert {s.seed for s in grid_runs("peers", "mini")} == {0}

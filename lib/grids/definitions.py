@@ -87,7 +87,7 @@ THESIS_SEEDS = (0, 1, 2, 3, 4)
 MINI_SEEDS = (0, 1, 2)
 MAIN_SEEDS = {"thesis": THESIS_SEEDS, "*": MINI_SEEDS}
 NOISY_CIFAR_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
-ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
+ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0, 1)}  # mini: 2 seeds (issue 10, target 2)
 
 # --- CIFAR-100 (protocol 11.1) ---
 ADAMW = {"optimizer": "AdamW", "lr": 1e-3}
