@@ -62,12 +62,6 @@ EXPECTED_UNMET: dict[str, str] = {  # measured on the committed archive (issue 1
         'one mini seed: a second noisy-CIFAR seed (36 runs, ~35 min, plus its peak re-runs) does not fit the 2.5 h budget beside the others (docs/miniature.md)',
     'target2.seeds.cifar-noisy.other':
         'one mini seed: the budget left after the main grids is spent (docs/miniature.md)',
-    'target2.seeds.ablation-penalty.other':
-        'one mini seed: the budget left after the main grids is spent (docs/miniature.md)',
-    'target2.seeds.ablation-trend.other':
-        'one mini seed: the budget left after the main grids is spent (docs/miniature.md)',
-    'target2.seeds.ablation-cifar-noise.other':
-        'one mini seed: the budget left after the main grids is spent (docs/miniature.md)',
     'target2.seeds.peers.other':
         'one mini seed: the budget left after the main grids is spent (docs/miniature.md)',
     'target2.seeds.cifar-peak-rerun.other':
