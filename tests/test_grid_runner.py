@@ -17,7 +17,8 @@ from lib.grids import manifest, plan
 from lib.grids.runner import execute
 
 PY = sys.executable
-GRID = "ablation-penalty"  # 2 runs in mini, plus 2 aliased runs of cifar-clean / cifar-noisy
+GRID = "ablation-penalty"  # seed 0: 2 runs, plus 2 aliased runs of cifar-clean / cifar-noisy
+SEEDS = "0"  # the tests run one seed of the grid (mini has two)
 OWN = ["clean_penalty_0p1_seed0", "noisy_penalty_0p1_seed0"]
 
 FAKE_PAPERMILL = Path(__file__).with_name("fake_papermill.py")  # shared with the other runner tests
@@ -33,7 +34,7 @@ def env(tmp_path, monkeypatch):
 
 
 def _plan(env, **kw):
-    return plan(GRID, "mini", results_dir=env["res"], py=PY, papermill=env["papermill"],
+    return plan(GRID, "mini", seeds=SEEDS, results_dir=env["res"], py=PY, papermill=env["papermill"],
                 makefile=env["res"] / "mini" / "plan.mk", **kw)
 
 
@@ -158,7 +159,7 @@ def test_make_runs_rules(env, tmp_path):
     mk.write_text(f"PY := {PY}\nPAPERMILL := {env['papermill']}\n.PHONY: setup\nsetup:\n"
                   f"include {ROOT / 'mk' / 'runs.mk'}\n")
     e = {**os.environ, "FAKE_FAIL": "[]"}
-    args = ["make", "--no-print-directory", "-f", str(mk), "runs", f"GRID={GRID}", f"RESULTS={env['res']}"]
+    args = ["make", "--no-print-directory", "-f", str(mk), "runs", f"GRID={GRID}", f"SEEDS={SEEDS}", f"RESULTS={env['res']}"]
     dry = subprocess.run(args + ["-n"], cwd=ROOT, env=e, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.count("fake_papermill.py notebooks/train_cifar100.ipynb") == 4
