@@ -35,6 +35,7 @@ from typing import IO, Any
 from lib import ROOT, repo_path
 from lib.grids import manifest
 from lib.grids.state import GridError, check_file, rel, resolved_config
+from lib.train.guard import checkpoint_path
 from lib.train.preempt import EXIT_PREEMPTED, stop_path
 
 GPU_POLL_SECONDS = 2.0
@@ -131,7 +132,7 @@ def _set_aside_foreign_checkpoint(target: Path, grid_dir: Path, name: str, say: 
     interrupted run before the grid or the profile changed) would make the run refuse to start; the
     plan says what to run, so the checkpoint is set aside to ``.stale/`` like a stale result. One of
     the same configuration stays and the run resumes from it."""
-    ckpt = target.with_name(target.name + ".ckpt")  # checkpoint.checkpoint_path, without importing torch
+    ckpt = checkpoint_path(target)
     if not ckpt.exists():
         return
     entry = manifest.entry(manifest.read(grid_dir) or {}, name) or {}

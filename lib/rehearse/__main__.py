@@ -22,6 +22,7 @@ from lib import ROOT
 from lib.grids.cells import notebook_for
 from lib.rehearse import EPOCHS, first_runs
 from lib.rehearse.checks import check_result
+from lib.train.guard import checkpoint_path
 
 PAPERMILL = [sys.executable, "-m", "papermill", "--kernel", "aees", "--log-output", "--no-progress-bar"]
 PRETOKENIZE = {"sst2": ("sst2", {}), "agnews": ("agnews", {}), "agnews-noisy": ("agnews", {"label_noise_rate": 0.2})}
@@ -77,7 +78,7 @@ class Rehearsal:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
             ckpt_bytes = None
             if kill_at_checkpoint:
-                ckpt = Path(params["output"] + ".ckpt")
+                ckpt = checkpoint_path(Path(params["output"]))
                 while proc.poll() is None and not ckpt.exists():
                     time.sleep(0.2)
                 if ckpt.exists():

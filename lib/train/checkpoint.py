@@ -27,6 +27,7 @@ from lib.atomic import atomic_path
 from lib.config import as_dict
 from lib.control.internals import aees_state_dict, load_aees_state_dict
 from lib.params import RESULT_NEUTRAL_FIELDS
+from lib.train.guard import checkpoint_path
 from lib.train.state import RunState
 
 FORMAT = 1
@@ -35,10 +36,6 @@ FORMAT = 1
 STATE_KEYS = ("format", "config", "epoch", "global_step", "episodes_reported", "elapsed", "model",
               "optimizer", "scheduler", "aees", "controller_logs", "rng", "metrics", "subset_metrics",
               "best", "flops", "padded_tokens")
-
-
-def checkpoint_path(output: Path) -> Path:
-    return output.with_name(output.name + ".ckpt")
 
 
 def _identity(cfg: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from lib import ROOT
 
-__all__ = ["OutputPathError", "RunLockedError", "lock_path", "validate_output", "claim", "release"]
+__all__ = ["OutputPathError", "RunLockedError", "lock_path", "checkpoint_path", "validate_output", "claim", "release"]
 
 _HELD: dict[Path, IO] = {}  # locks this process holds, by lock path
 
@@ -46,6 +46,12 @@ def lock_path(output: Path) -> Path:
     return output.with_name(output.name + ".lock")
 
 
+def checkpoint_path(output: Path) -> Path:
+    """The run's checkpoint beside its output (lib.train.checkpoint writes it; here so that callers
+    that only look for it, like the grid runner, need not import torch)."""
+    return output.with_name(output.name + ".ckpt")
+
+
 def _show(path: Path) -> str:
     try:
         return path.relative_to(ROOT).as_posix()
@@ -57,7 +63,7 @@ def _check_writable(output: Path) -> None:
     if output.is_dir():
         raise OutputPathError(f"output {_show(output)} is a directory; give a file path, "
                               f"e.g. output={_show(output / 'run.json')}")
-    for companion in (output.with_name(output.name + ".ckpt"), lock_path(output)):
+    for companion in (checkpoint_path(output), lock_path(output)):
         if companion.is_dir():
             raise OutputPathError(f"{_show(companion)} (the run's checkpoint/lock beside its output) "
                                   "is a directory; remove it or choose another output")
