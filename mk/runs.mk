@@ -7,7 +7,7 @@
 #   make runs GRID=sst2 FORCE=1                                      # rerun everything
 #   make runs-status GRID=all                                        # finished/failed/pending
 #   make runs-list PROFILE=thesis                                    # grids and run counts
-#   make mini-archive FORCE=1                                        # regenerate results/mini (~2 h, 2 cores)
+#   make mini-archive FORCE=1                                        # regenerate results/mini (~2.5 h, 2 cores)
 #   make runs GRID=cifar-noisy PROFILE=thesis LAUNCHER=slurm SLURM_ARGS="--partition=gpu"
 #                        # one Slurm job array per grid (lib/grids/slurm); RETRY=1 resubmits failed runs
 #

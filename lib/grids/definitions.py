@@ -67,8 +67,10 @@ Ambiguities of the sources and how they are resolved here:
 Peers: mini seed 0 only (16 runs: 8 CIFAR, 4 SST-2, 4 AG News), so the mini paired statistics
 against AEES have n = 1 (difference only, CI and p undefined).
 
-Seeds: thesis 0-4; mini 0-2 for clean CIFAR, SST-2 and both AG News grids, 0 for noisy CIFAR,
-the ablations and the peers (their baselines are the main grids' runs). Noisy CIFAR is the mini
+Seeds: thesis 0-4; mini 0-2 for clean CIFAR, SST-2 and both AG News grids, 0-1 for the ablations
+(their λ = 0 and context-``none`` rows alias the main AEES runs, so seed 1 also trains the sym20
+AdamW AEES run of noisy CIFAR), 0 for noisy CIFAR and the peers (their baselines are the main grids'
+runs). Noisy CIFAR is the mini
 archive's largest cost (36 cells of 90-epoch bf16 ResNet-18 runs, ~115 s each with one thread beside
 a second run, docs/miniature.md); each further seed adds 36 runs and 12 peak re-runs, ~40 min on 2
 CPU cores, which does not fit the 2.5 h budget of the mini archive beside the other grids. Compute overhead: seed 0 only (``SEEDS``
@@ -87,7 +89,7 @@ THESIS_SEEDS = (0, 1, 2, 3, 4)
 MINI_SEEDS = (0, 1, 2)
 MAIN_SEEDS = {"thesis": THESIS_SEEDS, "*": MINI_SEEDS}
 NOISY_CIFAR_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
-ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0, 1)}  # mini: 2 seeds (issue 10, target 2)
+ABLATION_SEEDS = {"thesis": THESIS_SEEDS, "*": (0, 1)}
 
 # --- CIFAR-100 (protocol 11.1) ---
 ADAMW = {"optimizer": "AdamW", "lr": 1e-3}
