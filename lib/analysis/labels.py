@@ -18,7 +18,7 @@ SCHEDULER_LONG = {"cosine": "cosine", "linear": "linear", "warmup_linear": "warm
 
 OPTIMIZER_NAMES = {"adamw": "AdamW", "sgd": "SGD", "sgdm": "SGD", "sgd+m": "SGD",
                    "schedulefreeadamw": "ScheduleFreeAdamW", "prodigy": "Prodigy"}
-# The schedule-free peers (issue 15, beyond the thesis): one label in every task and setting,
+# The schedule-free peers (beyond the thesis): one label in every task and setting,
 # "<peer>" alone and "<peer> + AEES" under AEES, so that no thesis row ever matches them.
 PEER_LABELS = {"ScheduleFreeAdamW": "Schedule-Free", "Prodigy": "Prodigy"}
 # "SGD" in the CIFAR tables, "SGD+M" in the paired-stats table and figures.

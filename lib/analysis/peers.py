@@ -1,4 +1,4 @@
-"""Beyond the thesis (issue 15): AEES beside the schedule-free optimizers, X3 (table) and X4 (figure).
+"""Beyond the thesis: AEES beside the schedule-free optimizers, X3 (table) and X4 (figure).
 
 Per task block (clean CIFAR-100, sym40 CIFAR-100 AdamW family, SST-2, noisy AG News), the thesis'
 AdamW, its scheduled AdamW (Cosine on CIFAR; WL, the NLP thesis schedule, on the NLP tasks) and

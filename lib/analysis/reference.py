@@ -181,7 +181,7 @@ def _t24() -> pd.DataFrame:
 
 
 def _x5() -> pd.DataFrame:
-    """X5 (beyond the thesis, issue 10): Baseline and Cosine of the noisy CIFAR summary (T4-T7): relative peak
+    """X5 (beyond the thesis): Baseline and Cosine of the noisy CIFAR summary (T4-T7): relative peak
     epoch = mean peak epoch ÷ 200 (the thesis' epochs), drop (pp), final (%), and the final-epoch corrupted-label
     fit, T7's Corr. noisy (a fraction)."""
     df = _csv(_MAIN)
