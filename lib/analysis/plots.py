@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from lib.analysis.build import STANDIN_LABEL
 
@@ -98,10 +99,10 @@ def peak_final_markers(ax, rows: pd.DataFrame, col: str) -> None:
 
 def marker_legend(smoothed: bool) -> list[Line2D]:
     """Legend entries of ``peak_final_markers`` (black: the colour is the series')."""
-    raw = " (unsmoothed)" if smoothed else ""
+    raw = ", unsmoothed" if smoothed else ""
     return [Line2D([], [], ls="none", marker="o", mfc="none", mec="black", ms=7,
-                   label=f"peak: mean best epoch and accuracy{raw}"),
-            Line2D([], [], ls="none", marker="s", color="black", ms=5, label=f"final: mean last-epoch accuracy{raw}")]
+                   label=f"peak (mean epoch and accuracy{raw})"),
+            Line2D([], [], ls="none", marker="s", color="black", ms=5, label=f"final (mean accuracy{raw})")]
 
 
 def peak_final_bars(ax, groups: Sequence[tuple], *, ylim: tuple[float, float] | None = None,
@@ -121,7 +122,7 @@ def peak_final_bars(ax, groups: Sequence[tuple], *, ylim: tuple[float, float] | 
             sd = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
             x = i + (j - 0.5) * width
             ax.bar(x, mean, width, yerr=sd, color=fill, alpha=1.0 if j == 0 else 0.55, hatch=hatch,
-                   edgecolor="black", lw=0.5, capsize=3, label=("Peak", "Final")[j] if i == 0 else None)
+                   edgecolor="black", lw=0.5, capsize=3)
             bars.append((x, mean, sd))
     ax.set_xticks(range(len(groups)), [g[0] for g in groups], rotation=20, ha="right")
     lo, hi = min(m - s for _, m, s in bars), max(m + s for _, m, s in bars)
@@ -140,7 +141,9 @@ def peak_final_bars(ax, groups: Sequence[tuple], *, ylim: tuple[float, float] | 
                         xytext=(0, -3), textcoords="offset points",
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.set_ylabel("validation accuracy (%)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # beside the axes: never over a bar
+    keys = [Patch(facecolor="#999999", edgecolor="black", lw=0.5, label="Peak"),  # grey: the colour is the method's
+            Patch(facecolor="#999999", alpha=0.55, hatch="////", edgecolor="black", lw=0.5, label="Final")]
+    ax.legend(handles=keys, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # beside the axes
 
 
 def odd_window(n: int, fraction: float = 0.05, minimum: int = 5) -> int:
