@@ -13,7 +13,7 @@ import pytest
 
 from lib.analysis.build import CHAPTERS, STANDIN_LABEL, artifact_ids
 from lib.analysis.html_report import TITLE, build_report
-from lib.analysis.reference import SOURCES
+from lib.analysis.reference import SOURCES, thesis_table
 from tests.test_analysis_notebooks import record
 from tests.test_lab_browser import _chromium, chromium_paths  # noqa: F401  (a fixture)
 
@@ -75,6 +75,16 @@ def check_page(text: str) -> Page:
     assert all(page.alts)
     assert re.findall(r"<caption>(\w+) as published in the thesis", text) == [a for a in in_order if a in SOURCES]
     return page
+
+
+def test_thesis_tables_in_the_shape_of_the_archive_tables() -> None:
+    t4 = thesis_table("T4")
+    assert list(t4.columns) == ["Group", "Method", "$n$", "Best (%)", "Final (%)", "Drop (pp)", "Peak epoch"]
+    assert t4["Group"].tolist()[:5] == ["asym20 AdamW", "", "", "", "asym20 SGD"] and t4.attrs["midrule_before"] == [4]
+    assert t4.iloc[1].tolist()[1:4] == ["AEES", "5", "61.7 $\\pm$ 0.7"]  # INVENTORY: asym20 AdamW AEES 61.7
+    t13 = thesis_table("T13")  # one number per row published: one row per task and optimizer
+    assert t13.shape == (4, 6) and t13.iloc[1].tolist()[:3] == ["CIFAR-100 AdamW", "4.58", "0.5"]
+    assert thesis_table("T14")["Method"].tolist()[:3] == ["Baseline", "Cosine", "AEES-LR"]  # not baseline_cosine
 
 
 def test_report_self_contained_titled_with_contents(tmp_path: Path) -> None:

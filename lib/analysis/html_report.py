@@ -21,6 +21,7 @@ import argparse
 import base64
 import io
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -69,8 +70,8 @@ class Chapter:
 
 
 def markdown(text: str) -> str:
-    """Markdown prose (chapter introductions, notes) as HTML; headings drop two levels (the page owns h1/h2)."""
-    return mistune.html(text.replace("### ", "##### ").replace("## ", "#### "))
+    """Markdown prose (chapter introductions, notes) as HTML; headings drop two levels (the page owns h1-h3)."""
+    return mistune.html(re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m[1]) + 2) + " ", text, flags=re.MULTILINE))
 
 
 def png_data_uri(fig) -> str:

@@ -252,13 +252,26 @@ METRIC_HEADERS = {
     "tflops_per_second": "TFLOP/s", "peak": "Peak (%)", "gap": "Gap (pp)", "rel_peak": "Rel. peak epoch",
     "corr_fit": "Corr. noisy fit",
 }
-TWO_DECIMALS = ("T10", "T14", "T15", "T16", "T17", "T18", "T19", "T20", "T21", "X5")
+TWO_DECIMALS = ("T10", "T15", "T16", "T17", "T18", "T19", "T20", "T21", "X5")
+METRIC_DIGITS = {"sec_per_epoch": 2, "steps_per_second": 2, "tflops_per_second": 2, "p": 3}
 
 
 def _cell(mean: float, sd: float, digits: int) -> str:
     if math.isnan(mean):
         return "--"
     return f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f} $\\pm$ {sd:.{digits}f}"
+
+
+def _one_row_per_group(df: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """A table whose rows carry one number each (T13's baseline time and overheads), one row per group."""
+    rows = []
+    for block, part in df.groupby("block", sort=False):
+        cells = {"Group": block}
+        for r in part.itertuples():
+            cells[f"{r.row}: {METRIC_HEADERS.get(r.metric, r.metric)}"] = _cell(r.mean, r.std,
+                                                                                 METRIC_DIGITS.get(r.metric, digits))
+        rows.append(cells)
+    return pd.DataFrame(rows).fillna("--")
 
 
 def thesis_table(table_id: str) -> pd.DataFrame:
@@ -280,11 +293,13 @@ def thesis_table(table_id: str) -> pd.DataFrame:
         cells["$n$"] = str(int(n.iloc[0])) if len(n) else ""
         for m in metrics:
             hit = at.loc[(block, row, m)] if (block, row, m) in at.index else None
-            d = 3 if m == "p" else digits
+            d = METRIC_DIGITS.get(m, digits)
             cells[METRIC_HEADERS.get(m, m)] = "--" if hit is None else _cell(float(hit["mean"]), float(hit["std"]), d)
         rows.append(cells)
     out = pd.DataFrame(rows)
     out = out.drop(columns=[c for c in ("Group", "$n$") if not out[c].astype(bool).any()])
+    if (df.groupby(["block", "row"], sort=False)["metric"].nunique() == 1).all():  # T13: one number per row
+        out = _one_row_per_group(df, digits)
     if "Group" in out:
         groups = list(out["Group"])
         starts = [i for i in range(1, len(groups)) if groups[i] != groups[i - 1]]
