@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.grids", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--profile", default="mini", help="thesis | mini (default mini)")
+    common.add_argument("--profile", default="mini", help="thesis | mini | mini-fmnist (default mini)")
     common.add_argument("--grid", default="all", help="grid name(s) or 'all' (default all)")
     common.add_argument("--seeds", default=None, help="seeds, e.g. '0 1 2' (default: the grid's)")
     common.add_argument("--results-dir", default=str(RESULTS_DIR),
