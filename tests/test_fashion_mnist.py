@@ -174,3 +174,32 @@ def test_real_fashion_mnist_files(tmp_path):
     # Real images: mean grey level of each class differs (trousers are narrow, coats are big).
     means = [float(arrays.train_images[torch.tensor(arrays.train_targets) == c].float().mean()) for c in range(10)]
     assert max(means) - min(means) > 20
+
+
+def _row(task: str, **config_values) -> dict:
+    from lib.analysis.load import row_of
+    from tests.runresult_factory import run_result
+
+    record = run_result(task, keys="all", val_accuracies=[0.5, 0.6], seed=0, method_name="AdamW",
+                        config={"profile": "mini-fmnist", "seed": 0, **config_values})
+    return row_of(record)
+
+
+def test_analysis_label_comes_from_the_recorded_dataset():
+    import pandas as pd
+
+    from lib.analysis.build import DATASET_LABELS, STANDIN_LABEL, Runs, data_label
+
+    fmnist = {**_row("cifar100", dataset="fashion-mnist", data_standin=False), "path": "a.json"}
+    older = {**_row("cifar100", data_standin=True), "path": "b.json"}  # a run from before the key: CIFAR-100
+    nlp = {**_row("sst2", data_standin=True), "path": "c.json"}
+    assert (fmnist["dataset"], older["dataset"], nlp["dataset"]) == ("fashion-mnist", "cifar100", "sst2")
+    label = DATASET_LABELS["fashion-mnist"]
+    assert label == "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers"
+    assert data_label(pd.DataFrame([fmnist])) == label
+    assert data_label(pd.DataFrame([older, nlp])) == STANDIN_LABEL
+    runs = Runs(pd.DataFrame([fmnist, nlp]))
+    assert runs.label == f"{label}; other tasks: {STANDIN_LABEL}" and runs.standin
+    assert runs.label_for(["a.json"]) == label and runs.label_for(["c.json"]) == STANDIN_LABEL
+    thesis = {**_row("cifar100", data_standin=False), "path": "d.json"}
+    assert data_label(pd.DataFrame([thesis])) is None and not Runs(pd.DataFrame([thesis])).standin

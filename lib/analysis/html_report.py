@@ -24,7 +24,6 @@ from pathlib import Path
 import nbformat
 
 from lib import ROOT
-from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.render import open_archive, rel, write_text
 from lib.results.provenance import provenance
 
@@ -104,8 +103,8 @@ def build_report(archive: str = "results/mini", figures: str | None = None) -> P
     """Execute, join and convert; returns the HTML path."""
     ctx = open_archive(archive, figures)
     paths = execute_all(str(ctx.archive), ctx.out)
-    stand = f"\n\n**⚠ {STANDIN_LABEL}.** Every table and figure below comes from the offline stand-in " \
-            "data sets." if ctx.standin else ""
+    stand = f"\n\n**⚠ {ctx.label}.** Every table and figure below comes from data other than the thesis's " \
+            "(each one says which)." if ctx.label else ""
     prov = provenance()
     sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
     title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}."

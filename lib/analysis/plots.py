@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lib.analysis.build import STANDIN_LABEL
 
 # INVENTORY section 3 palette, keyed by display label.
 COLORS = {
@@ -43,10 +42,11 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: fl
     return fig, axes.ravel()
 
 
-def mark_standin(fig: Figure, standin: bool) -> Figure:
-    """Put the visible "offline stand-in — not thesis numbers" label on a stand-in figure."""
-    if standin:
-        fig.suptitle(STANDIN_LABEL, color="#b00000", fontsize=10, fontweight="bold")
+def mark_standin(fig: Figure, label: str | None) -> Figure:
+    """Put the visible data label (``lib.analysis.build.data_label``, e.g. "offline stand-in — not thesis
+    numbers") on a figure of runs that are not on the thesis data; None: no label."""
+    if label:
+        fig.suptitle(label, color="#b00000", fontsize=10 if len(label) < 70 else 8, fontweight="bold")
     return fig
 
 
