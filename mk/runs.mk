@@ -59,13 +59,16 @@ runs-list: setup
 ## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
 ## thread each (the tiny models scale badly across threads), then the grids derived from those
 ## runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
-## FORCE=1 retrains finished runs.
+## FORCE=1 retrains finished runs. It first prints its plan: each make call with the runs it will train
+## and its estimated time (lib.grids.estimate: the archive's recorded runtimes, else a cost model).
 ## The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
 ## planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
 ## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
 MINI_SHARED_GRIDS = cifar-noisy cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 MINI_DERIVED_GRIDS = cifar-peak-rerun
 mini-archive: setup
+	@$(GRIDS_CLI) estimate --profile mini --results-dir '$(RESULTS)' $(if $(FORCE),--force) \
+	  --call '2:$(MINI_SHARED_GRIDS)' --call '2:$(MINI_DERIVED_GRIDS)' --call '1:compute-overhead'
 	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
 	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_DERIVED_GRIDS)'
 	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead
