@@ -66,9 +66,11 @@ runs-list: setup
 ## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
 MINI_SHARED_GRIDS = cifar-noisy cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 MINI_DERIVED_GRIDS = cifar-peak-rerun
+# MINI_PROFILE=mini-fmnist: the same archive with the CIFAR task on real Fashion-MNIST, in results/mini-fmnist
+MINI_PROFILE ?= mini
 mini-archive: setup
-	@$(GRIDS_CLI) estimate --profile mini --results-dir '$(RESULTS)' $(if $(FORCE),--force) \
+	@$(GRIDS_CLI) estimate --profile '$(MINI_PROFILE)' --results-dir '$(RESULTS)' $(if $(FORCE),--force) \
 	  --call '2:$(MINI_SHARED_GRIDS)' --call '2:$(MINI_DERIVED_GRIDS)' --call '1:compute-overhead'
-	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
-	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_DERIVED_GRIDS)'
-	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE='$(MINI_PROFILE)' GRID='$(MINI_SHARED_GRIDS)'
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE='$(MINI_PROFILE)' GRID='$(MINI_DERIVED_GRIDS)'
+	+$(MAKE) --no-print-directory -j 1 runs PROFILE='$(MINI_PROFILE)' GRID=compute-overhead
