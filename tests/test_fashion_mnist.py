@@ -203,3 +203,31 @@ def test_analysis_label_comes_from_the_recorded_dataset():
     assert runs.label_for(["a.json"]) == label and runs.label_for(["c.json"]) == STANDIN_LABEL
     thesis = {**_row("cifar100", data_standin=False), "path": "d.json"}
     assert data_label(pd.DataFrame([thesis])) is None and not Runs(pd.DataFrame([thesis])).standin
+
+
+def test_training_phases_on_tiny_files(tmp_path, tiny, monkeypatch):
+    """The CIFAR task end to end on Fashion-MNIST-shaped files: 10 outputs, the asymmetric map, the records."""
+    from lib.train import cifar as T
+
+    _write(fm.raw_dir(tmp_path / "fashion-mnist"), tiny, gz=False)
+    monkeypatch.setattr(T, "DATA_DIR", tmp_path)
+    cfg = config.resolve("cifar100", "mini-fmnist", {
+        "fmnist_n_train": 40, "fmnist_n_test": 20, "epochs": 2, "model_width": 4, "precision": "fp32",
+        "label_noise_type": "asymmetric", "label_noise_rate": 0.5, "checkpoint_every": 0,
+        "output": str(tmp_path / "run.json")})
+    run = T.start(cfg)
+    T.load_data(run)
+    T.build_model(run)
+    T.build_optimization(run)
+    T.fit(run)
+    result = T.finish(run)
+    assert run.model.fc.out_features == 10
+    c = result["config"]
+    assert (c["dataset"], c["data_standin"], c["data_dir"]) == ("fashion-mnist", False, "data/fashion-mnist")
+    assert result["dataset_name"].startswith("Fashion-MNIST (real images") and result["task_name"] == "cifar100"
+    assert c["data_source"]["n_train"] == 40 and len(c["data_source"]["test_indices"]) == 20
+    noise = c["diagnostics"]["label_noise"]
+    assert noise["num_corrupted_examples"] == 20
+    assert all(noise["noisy_targets"][i] == FASHION_MNIST_SUCCESSOR[noise["original_targets"][i]]
+               for i in noise["corrupted_indices"])
+    assert len(result["val_accuracies"]) == 2
