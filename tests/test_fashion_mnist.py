@@ -231,3 +231,16 @@ def test_training_phases_on_tiny_files(tmp_path, tiny, monkeypatch):
     assert all(noise["noisy_targets"][i] == FASHION_MNIST_SUCCESSOR[noise["original_targets"][i]]
                for i in noise["corrupted_indices"])
     assert len(result["val_accuracies"]) == 2
+
+
+def test_preflight_says_how_to_get_the_files(tmp_path, monkeypatch):
+    from lib import preflight
+
+    monkeypatch.setattr(fm, "DEBIAN_DIR", tmp_path / "no-package")
+    (item,) = [it for it in preflight.preflight("mini-fmnist", data_dir=tmp_path) if it.name == "fashion-mnist"]
+    assert not item.ok and fm.APT_COMMAND in item.message and fm.FETCH_COMMAND in item.message
+    _write(fm.raw_dir(tmp_path / "fashion-mnist"), {"train": _tiny_split(np.random.default_rng(0), 1),
+                                                     "t10k": _tiny_split(np.random.default_rng(1), 1)}, gz=False)
+    (item,) = [it for it in preflight.preflight("mini-fmnist", data_dir=tmp_path) if it.name == "fashion-mnist"]
+    assert item.ok
+    assert [it.name for it in preflight.preflight("mini", data_dir=tmp_path)] == ["profile"]  # mini needs nothing
