@@ -3,8 +3,9 @@
 Every flag of the thesis runners (protocol 1.1 CIFAR, 2.1 SST-2, 3 AG News) is a field here
 under its thesis name (dashes -> underscores) with its thesis default. There is no
 ``hf_token``: a Hub token, if any, comes from the environment and is never recorded.
-A *profile* is a named bundle of defaults (``thesis``: protocol section 11 settings on the real
-data; ``mini``: the same code paths at CPU scale on the offline stand-ins). Explicit parameters
+A *profile* is a named bundle of defaults (``lib.profiles``: ``thesis``, protocol section 11
+settings on the real data; ``mini``, the same code paths at CPU scale on the offline stand-ins;
+``mini-fmnist``, ``mini`` with the CIFAR task on real Fashion-MNIST images). Explicit parameters
 always win over the profile; the resolved values, the profile and the explicit parameters are
 all recorded in the RunResult.
 
@@ -24,12 +25,16 @@ from typing import Any
 from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 
 from lib.data import AGNEWS_NOISE_SEED
+from lib.profiles import PROFILES
 
 
 # The schedule-free peers (beyond the thesis; lib.control.peers builds them).
 PEERS = ("ScheduleFreeAdamW", "Prodigy")
 TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
 PRODIGY_DEFAULT_LR = 1.0  # the prodigyopt README recommends lr 1 (its default) for every network
+
+
+CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noise.CIFAR_TASK_CLASSES)
 
 
 class ConfigError(ValueError):
@@ -114,9 +119,16 @@ class CifarConfig:
     run_tag: str | None = _f(None, "free text stored as run_tag")
     output: str = _f("", "RunResult JSON path ('': results/scratch/cifar100_<control_mode>_<optimizer>_seed<seed>.json)")
     # --- project fields (beyond the thesis flags) ---
+    dataset: str = _f("cifar100", "cifar100 (thesis: CIFAR-100, or its offline stand-in with data_standin) | "
+                      "fashion-mnist (real Fashion-MNIST images padded to 32x32 RGB, a CPU-scale stand-in "
+                      "testbed, lib.data.fashion_mnist)", CIFAR_DATASETS)
     data_standin: bool = _f(False, "use the offline CIFAR-100 stand-in instead of the real data")
     standin_n_train: int = _f(50000, "stand-in training images, > 0")
     standin_n_test: int = _f(10000, "stand-in test images, > 0")
+    fmnist_n_train: int = _f(500, "dataset fashion-mnist: class-balanced training images, a multiple of 10 in "
+                             "[10, 60000]")
+    fmnist_n_test: int = _f(1000, "dataset fashion-mnist: class-balanced held-out test images, a multiple of 10 "
+                            "in [10, 10000]")
     model_width: int = _f(64, "ResNet-18 base width (thesis 64), > 0")
     device: str = _f("auto", "auto (cuda when available) | cpu | cuda", ("auto", "cpu", "cuda"))
     # --- speed options (see above; off/fp32 by default like the thesis) ---
@@ -228,63 +240,6 @@ _TASK_NOT_PARAMETERS = {
     "agnews": dict(_NOT_PARAMETERS),
 }
 
-# Shared by the NLP profiles below (the two tasks' mini runs differ only in size and epochs).
-_TEXT_MINI = {
-    # The stand-in model is pre-trained (lib.data.standin_text), so the thesis σ grids are
-    # informative here as on DistilBERT. Mini runs take ~1.1-1.4k steps, not the thesis' ~21-34k:
-    # at the thesis LR 5e-5 the model learns (SST-2 0.837) but under 20 % AG News noise never
-    # reaches the memorisation phase (corrupted-label fit 0.05 after 10 epochs, no best-to-final
-    # drop); 5e-4 keeps LR × steps near the thesis' (0.6-0.7 vs 1-1.7) and shows it (fit 0.22).
-    "lr": 5e-4,
-    "max_length": 64,
-    "episode_length": 50,
-    "data_standin": True,
-    "model_name": "standin-distilbert",
-    "local_files_only": True,
-}
-
-PROFILES: dict[str, dict[str, dict[str, Any]]] = {
-    # Protocol section 11.1 settings on the real data, meant for a GPU.
-    # NLP: protocol 11.2 (5 epochs; batch 16, LR 5e-5, wd 0.01, max_length 128 are the flag
-    # defaults). AEES runs used episode length 200 and the candidate grids of 11.2; the grids
-    # set those explicitly, so the profile keeps the flag defaults (100, [1.0], [0.0]).
-    "thesis": {
-        "cifar100": {"epochs": 200},
-        "sst2": {"epochs": 5},
-        "agnews": {"epochs": 5},
-    },
-    # CPU scale on the offline stand-in. Few images for many epochs so that the memorisation
-    # phase under label noise is reached (DESIGN.md); episode length keeps >= 15 episodes.
-    "mini": {
-        # CIFAR (stand-in generator v3, calibrated in docs/miniature.md): 512 images (5.12 per class), batch 32
-        # = 16 steps/epoch, 90 epochs, 8-step episodes (half an epoch, as 200 of 391 steps in the
-        # thesis) = 180 episodes. The classes are easy and each image stays memorisable, so under
-        # label noise the clean signal is learned first (sym40 AdamW peaks around epoch 30 of 90, a
-        # third of the run) and the noisy labels are memorised afterwards (fit >= 0.7 by the end),
-        # the shape of the thesis's 200-epoch runs. Measured side by side (docs/miniature.md):
-        # fewer images learn the clean signal too slowly to drop, fewer epochs do not memorise,
-        # width 8/12 learns too slowly. channels_last: 1.2x on CPU (a speed option, recorded).
-        # precision bf16 (autocast): 1.6x on a CPU with AVX512-BF16, with the same shape as fp32 side
-        # by side (sym40 AdamW: peak epoch 43 vs 46, drop 10.0 vs 11.0 points, fit 0.73 vs 0.70); the
-        # time saved keeps the whole mini archive within its budget (docs/miniature.md).
-        "cifar100": {
-            "epochs": 90,
-            "batch_size": 32,
-            "episode_length": 8,
-            "data_standin": True,
-            "standin_n_train": 512,
-            "standin_n_test": 500,
-            "model_width": 16,
-            "channels_last": True,
-            "precision": "bf16",
-        },
-        # NLP: ~1.1k (SST-2) / 1.35k (AG News) steps, >= 20 episodes of 50 steps; under 20 %
-        # AG News noise the baseline's validation accuracy peaks around epoch 3-4, then falls.
-        "sst2": {**_TEXT_MINI, "epochs": 6, "standin_n_train": 3000, "standin_n_validation": 872},
-        "agnews": {**_TEXT_MINI, "epochs": 10, "standin_n_train": 2400, "standin_n_test": 200},
-    },
-}
-
 TASK_CONFIGS: dict[str, type] = {"cifar100": CifarConfig, "sst2": Sst2Config, "agnews": AgNewsConfig}
 
 
@@ -381,6 +336,14 @@ def _validate_cifar(cfg: CifarConfig) -> None:
     if cfg.scheduler_t_max is not None:
         _require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for epochs)", cfg.scheduler_t_max)
     _require(0.0 <= cfg.label_noise_rate <= 1.0, "label_noise_rate", "in [0, 1]", cfg.label_noise_rate)
+    if cfg.dataset == "fashion-mnist":
+        if cfg.data_standin:
+            raise ConfigError("data_standin: must be false with dataset 'fashion-mnist' (the offline stand-in is "
+                              "CIFAR-100's; Fashion-MNIST is read from its real files)")
+        for name, top in (("fmnist_n_train", 60_000), ("fmnist_n_test", 10_000)):
+            value = getattr(cfg, name)
+            _require(10 <= value <= top and value % 10 == 0, name,
+                     f"a multiple of 10 in [10, {top}] (10 classes, balanced)", value)
     if cfg.label_noise_type == "none":
         _require(cfg.label_noise_rate == 0.0, "label_noise_rate",
                  "exactly 0.0 when label_noise_type is 'none'", cfg.label_noise_rate)

@@ -60,6 +60,40 @@ ASYMMETRIC_SUCCESSOR: tuple[int, ...] = tuple(
 )
 
 
+# Fashion-MNIST (dataset=fashion-mnist, the real-image miniature; not a thesis data set). The
+# thesis's asymmetric rule (each selected label -> the next class of its group, cyclically) on
+# groups of look-alike classes: the upper-body garments (T-shirt/top -> Shirt -> Pullover -> Coat),
+# the footwear (Sandal -> Sneaker -> Ankle boot) and the three classes that have no look-alike
+# (Trouser -> Dress -> Bag), grouped only so that every selected label changes, as on CIFAR-100.
+# Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker,
+# 8 Bag, 9 Ankle boot (torchvision's FashionMNIST.classes).
+FASHION_MNIST_NUM_CLASSES = 10
+FASHION_MNIST_GROUP_CYCLES: dict[str, tuple[int, ...]] = {
+    "upper_body_garments": (0, 6, 2, 4),
+    "footwear": (5, 7, 9),
+    "other": (1, 3, 8),
+}
+
+
+def _successors(cycles: dict[str, tuple[int, ...]], n: int) -> tuple[int, ...]:
+    covered = sorted(label for cycle in cycles.values() for label in cycle)
+    if covered != list(range(n)):
+        raise RuntimeError(f"group cycles must cover each of the {n} labels exactly once")
+    return tuple(next(cycle[(cycle.index(c) + 1) % len(cycle)] for cycle in cycles.values() if c in cycle)
+                 for c in range(n))
+
+
+FASHION_MNIST_SUCCESSOR: tuple[int, ...] = _successors(FASHION_MNIST_GROUP_CYCLES, FASHION_MNIST_NUM_CLASSES)
+FASHION_MNIST_TO_GROUP: tuple[int, ...] = tuple(
+    next(g for g, cycle in enumerate(FASHION_MNIST_GROUP_CYCLES.values()) if c in cycle)
+    for c in range(FASHION_MNIST_NUM_CLASSES))
+# The CIFAR task's data sets (config ``dataset``): number of classes and asymmetric successor map.
+CIFAR_TASK_CLASSES: dict[str, tuple[int, tuple[int, ...]]] = {
+    "cifar100": (CIFAR100_NUM_CLASSES, ASYMMETRIC_SUCCESSOR),
+    "fashion-mnist": (FASHION_MNIST_NUM_CLASSES, FASHION_MNIST_SUCCESSOR),
+}
+
+
 @dataclass(frozen=True)
 class LabelNoiseMetadata:
     """Provenance of a corrupted training-label set (protocol 4.2)."""
@@ -120,7 +154,7 @@ def _int_targets(targets: Sequence[int], num_classes: int, name: str) -> list[in
 
 
 def apply_cifar_label_noise(
-    targets: Sequence[int], noise_type: str, rate: float, seed: int
+    targets: Sequence[int], noise_type: str, rate: float, seed: int, dataset: str = "cifar100"
 ) -> tuple[list[int], LabelNoiseMetadata | None]:
     """Corrupt CIFAR-100 training labels as the thesis did (protocol 4.1).
 
@@ -129,12 +163,17 @@ def apply_cifar_label_noise(
     Symmetric: the same generator draws ``s = randrange(99)``, new label ``s`` if
     ``s < y`` else ``s + 1``. Asymmetric: next fine label of the superclass, cyclically.
     Returns the (copied) targets and the metadata, or ``None`` when nothing changes.
+    ``dataset="fashion-mnist"``: the same rules with 10 classes (``randrange(9)``) and
+    ``FASHION_MNIST_SUCCESSOR`` as the asymmetric map.
     """
+    if dataset not in CIFAR_TASK_CLASSES:
+        raise ValueError(f"dataset must be one of {', '.join(CIFAR_TASK_CLASSES)}; got {dataset!r}")
+    num_classes, successor = CIFAR_TASK_CLASSES[dataset]
     if noise_type not in NOISE_TYPES:
         raise ValueError(f"label_noise_type must be one of {NOISE_TYPES}; got {noise_type!r}")
     if not 0.0 <= float(rate) <= 1.0:
         raise ValueError(f"label_noise_rate must be in [0, 1]; got {rate!r}")
-    original = _int_targets(targets, CIFAR100_NUM_CLASSES, "CIFAR-100 targets")
+    original = _int_targets(targets, num_classes, f"{dataset} targets")
     if noise_type == "none" or rate <= 0.0:
         return list(original), None
     n = len(original)
@@ -148,11 +187,11 @@ def apply_cifar_label_noise(
     noisy = list(original)
     if noise_type == "symmetric":
         for i in selected:
-            s = rng.randrange(CIFAR100_NUM_CLASSES - 1)
+            s = rng.randrange(num_classes - 1)
             noisy[i] = s if s < noisy[i] else s + 1
     else:
         for i in selected:
-            noisy[i] = ASYMMETRIC_SUCCESSOR[noisy[i]]
+            noisy[i] = successor[noisy[i]]
     return noisy, _metadata(original, noisy, selected, noise_type, float(rate))
 
 
@@ -186,6 +225,7 @@ def apply_agnews_label_noise(
 
 __all__ = [
     "NOISE_TYPES", "CIFAR100_SUPERCLASS_CYCLES", "COARSE_NAMES", "FINE_TO_COARSE",
-    "ASYMMETRIC_SUCCESSOR", "LabelNoiseMetadata", "apply_cifar_label_noise",
+    "ASYMMETRIC_SUCCESSOR", "FASHION_MNIST_GROUP_CYCLES", "FASHION_MNIST_SUCCESSOR", "FASHION_MNIST_TO_GROUP",
+    "CIFAR_TASK_CLASSES", "LabelNoiseMetadata", "apply_cifar_label_noise",
     "apply_agnews_label_noise",
 ]

@@ -39,8 +39,8 @@ def parameters_cell(task: str, profile_default: str = "mini") -> str:
     docs = config.field_docs(task)
     width = max(len(n) for n in docs) + 8
     lines = [
-        "# Every value None = the profile's default (thesis defaults; see lib/config.py).",
-        f"{'profile = ' + repr(profile_default):<{width}}# thesis (real data, GPU) | mini (offline stand-in, CPU)",
+        "# Every value None = the profile's default (thesis defaults; see lib/config.py, lib/profiles.py).",
+        f"{'profile = ' + repr(profile_default):<{width}}# thesis (real data, GPU) | mini (offline stand-in, CPU) | mini-fmnist (mini, CIFAR task on real Fashion-MNIST)",
         f"{'run_id = None':<{width}}# run id recorded in the RunResult provenance (grids set it)",
     ]
     for name, doc in docs.items():

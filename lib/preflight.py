@@ -5,8 +5,9 @@ the tokenized caches of the NLP protocol (SST-2, AG News, noisy AG News), the Di
 cache, the free disk space for the archive and the checkpoints, and an estimate of the GPU-hours
 of every thesis grid from one measured optimizer step per task on the current device. Each
 missing piece gets its own message naming the command that provides it (``lib.data.prepare``).
+A profile whose CIFAR task runs on Fashion-MNIST (``mini-fmnist``) gets the Fashion-MNIST check.
 
-    python -m lib.preflight [--profile thesis] [--no-measure] [--fetch-cifar]
+    python -m lib.preflight [--profile thesis] [--no-measure] [--fetch-cifar] [--fetch-fashion-mnist]
 """
 
 from __future__ import annotations
@@ -66,6 +67,26 @@ def check_cifar(data_dir: Path) -> Item:
         return Item("cifar100", False, f"{folder} holds the offline replica (rehearsals only), not CIFAR-100: "
                     f"delete it, then with network:\n    {FETCH_CIFAR}")
     return Item("cifar100", True, f"present in {folder}")
+
+
+def check_fashion_mnist(data_dir: Path) -> Item:
+    """Fashion-MNIST (profiles whose CIFAR task runs on it): the project's copy, or the Debian package."""
+    from lib.data import fashion_mnist as fm
+
+    root = data_dir / "fashion-mnist"
+    if not fm.missing_files(root):
+        return Item("fashion-mnist", True, f"present in {fm.raw_dir(root)}")
+    if all((fm.DEBIAN_DIR / f"{name}.gz").is_file() for name in fm.RAW_FILES):
+        return Item("fashion-mnist", True, f"Debian package files in {fm.DEBIAN_DIR} (copied into "
+                    f"{fm.raw_dir(root)} by the first run)")
+    return Item("fashion-mnist", False, f"no Fashion-MNIST in {fm.raw_dir(root)} and no Debian package in "
+                f"{fm.DEBIAN_DIR}. {fm.how_to_get(root)}")
+
+
+def cifar_dataset(profile: str) -> str:
+    from lib.config import PROFILES
+
+    return PROFILES[profile].get("cifar100", {}).get("dataset", "cifar100")
 
 
 def check_tokenized(data_dir: Path) -> list[Item]:
@@ -180,8 +201,11 @@ def estimate_hours(profile: str, device: str) -> tuple[Item, dict[str, float]]:
 
 def preflight(profile: str = "thesis", *, data_dir: Path = DATA_DIR, hf_cache: Path = HF_CACHE_DIR,
               results_dir: Path = RESULTS_DIR, measure: bool = True, concurrent: int = 1) -> list[Item]:
-    """Every check for ``profile`` (``mini`` needs nothing remote)."""
+    """Every check for ``profile`` (``mini`` needs nothing remote; ``mini-fmnist`` the Fashion-MNIST files)."""
     if profile != "thesis":
+        if cifar_dataset(profile) == "fashion-mnist":
+            return [check_fashion_mnist(data_dir),
+                    Item("profile", True, f"profile {profile!r}: the NLP tasks run on the offline stand-ins")]
         return [Item("profile", True, f"profile {profile!r} runs offline on the stand-ins: nothing to prepare")]
     import torch
 
@@ -198,7 +222,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-measure", action="store_true", help="skip the one-step timing (GPU-hours estimate)")
     ap.add_argument("--concurrent", type=int, default=1, help="runs at a time (one checkpoint each)")
     ap.add_argument("--fetch-cifar", action="store_true", help="download CIFAR-100 into data/cifar100 and stop")
+    ap.add_argument("--fetch-fashion-mnist", action="store_true",
+                    help="put Fashion-MNIST into data/fashion-mnist (Debian package, else torchvision download) and stop")
     args = ap.parse_args(argv)
+    if args.fetch_fashion_mnist:
+        from lib.data import fashion_mnist as fm
+
+        root = DATA_DIR / "fashion-mnist"
+        if fm.missing_files(root) and not fm.install_from_debian(root):
+            fm.fetch(root)
+        print(f"Fashion-MNIST ready in {fm.raw_dir(root)}")
+        return 0
     if args.fetch_cifar:
         from lib.data.cifar import ensure_cifar100
 

@@ -9,7 +9,7 @@ DEVICE ?= cpu
 REHEARSE_JOBS ?= $(if $(filter cpu,$(DEVICE)),2,1)
 REHEARSE_ARGS ?=
 
-.PHONY: rehearse preflight prepare-thesis
+.PHONY: rehearse preflight prepare-thesis fashion-mnist
 
 ## rehearse: the thesis path end to end offline at full size (replica in a temporary dir), capped
 ## runs, checks; results refused by the analysis. Report: results/rehearse/latest.json
@@ -20,6 +20,11 @@ rehearse: setup
 ## preflight: is this machine ready for PROFILE (thesis: GPU, data, caches, disk, GPU-hours)?
 preflight: setup
 	$(PY) -m lib.preflight --profile $(PROFILE)
+
+## fashion-mnist: the real Fashion-MNIST files into data/fashion-mnist (PROFILE=mini-fmnist): from the
+## Debian package dataset-fashion-mnist when installed, else torchvision's download (network)
+fashion-mnist: setup
+	$(PY) -m lib.preflight --fetch-fashion-mnist
 
 ## prepare-thesis: fetch and cache everything the thesis profile needs (network required)
 prepare-thesis: setup

@@ -7,7 +7,7 @@
 #   make runs GRID=sst2 FORCE=1                                      # rerun everything
 #   make runs-status GRID=all                                        # finished/failed/pending
 #   make runs-list PROFILE=thesis                                    # grids and run counts
-#   make mini-archive FORCE=1                                        # regenerate results/mini (~2.5 h, 2 cores)
+#   make mini-archive FORCE=1                                        # regenerate results/mini (~2.5 h, 2 cores; prints its plan)
 #   make runs GRID=cifar-noisy PROFILE=thesis LAUNCHER=slurm SLURM_ARGS="--partition=gpu"
 #                        # one Slurm job array per grid (lib/grids/slurm); RETRY=1 resubmits failed runs
 #
@@ -57,15 +57,24 @@ runs-list: setup
 	@$(GRIDS_CLI) list $(_GRIDS_ARGS)
 
 ## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
-## thread each (the tiny models scale badly across threads), then the grids derived from those
-## runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
-## FORCE=1 retrains finished runs.
+## thread each (the tiny models scale badly across threads), noisy CIFAR in a make call of its own
+## and the other grids in the next (each call within ~2.5 h on 2 cores), then the grids derived from
+## those runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
+## FORCE=1 retrains finished runs. It first prints its plan: each make call with the runs it will train
+## and its estimated time (lib.grids.estimate: the archive's recorded runtimes, else a cost model).
 ## The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
 ## planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
 ## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
-MINI_SHARED_GRIDS = cifar-noisy cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
+MINI_NOISY_GRIDS = cifar-noisy
+MINI_SHARED_GRIDS = cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 MINI_DERIVED_GRIDS = cifar-peak-rerun
+# MINI_PROFILE=mini-fmnist: the same archive with the CIFAR task on real Fashion-MNIST, in results/mini-fmnist
+MINI_PROFILE ?= mini
 mini-archive: setup
-	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_SHARED_GRIDS)'
-	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE=mini GRID='$(MINI_DERIVED_GRIDS)'
-	+$(MAKE) --no-print-directory -j 1 runs PROFILE=mini GRID=compute-overhead
+	@$(GRIDS_CLI) estimate --profile '$(MINI_PROFILE)' --results-dir '$(RESULTS)' $(if $(FORCE),--force) \
+	  --call '2:$(MINI_NOISY_GRIDS)' --call '2:$(MINI_SHARED_GRIDS)' --call '2:$(MINI_DERIVED_GRIDS)' \
+	  --call '1:compute-overhead'
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE='$(MINI_PROFILE)' GRID='$(MINI_NOISY_GRIDS)'
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE='$(MINI_PROFILE)' GRID='$(MINI_SHARED_GRIDS)'
+	+OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j 2 runs PROFILE='$(MINI_PROFILE)' GRID='$(MINI_DERIVED_GRIDS)'
+	+$(MAKE) --no-print-directory -j 1 runs PROFILE='$(MINI_PROFILE)' GRID=compute-overhead

@@ -68,10 +68,14 @@ def test_plan_errors_naming_the_parent_and_grid_all_defers_the_grid(tmp_path, ca
 def test_mini_archive_runs_the_peak_reruns_after_their_parents() -> None:
     """The derived grid is planned from finished parents: its make call comes after the one running cifar-noisy."""
     text = (ROOT / "mk" / "runs.mk").read_text()
+    noisy = re.search(r"^MINI_NOISY_GRIDS = (.*)$", text, re.M)[1].split()
     shared = re.search(r"^MINI_SHARED_GRIDS = (.*)$", text, re.M)[1].split()
     derived = re.search(r"^MINI_DERIVED_GRIDS = (.*)$", text, re.M)[1].split()
-    assert "cifar-noisy" in shared and derived == ["cifar-peak-rerun"] and "cifar-peak-rerun" not in shared
-    recipe = text[text.index("mini-archive: setup"):].splitlines()[1:4]
-    assert "MINI_SHARED_GRIDS" in recipe[0] and "MINI_DERIVED_GRIDS" in recipe[1] and "compute-overhead" in recipe[2]
-    every = set(shared) | set(derived) | {"compute-overhead"}
+    assert noisy == ["cifar-noisy"] and derived == ["cifar-peak-rerun"] and "cifar-peak-rerun" not in shared
+    lines = text[text.index("mini-archive: setup"):].split("\n\n")[0].splitlines()[1:]
+    assert "estimate" in lines[0]  # the plan with each call's estimated time comes first
+    recipe = [line for line in lines if "$(MAKE)" in line]
+    assert ("MINI_NOISY_GRIDS" in recipe[0] and "MINI_SHARED_GRIDS" in recipe[1] and "MINI_DERIVED_GRIDS" in recipe[2]
+            and "compute-overhead" in recipe[3])
+    every = set(noisy) | set(shared) | set(derived) | {"compute-overhead"}
     assert every == set(GRIDS)  # mini-archive runs every grid

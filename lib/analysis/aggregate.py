@@ -25,7 +25,7 @@ METRICS = (
 )
 # A group never mixes runs that differ in any of these (task × setting × method, made exact).
 GROUP_KEYS = (
-    "profile", "standin", "task", "setting", "optimizer", "method", "aees_axis", "lr_scheduler",
+    "profile", "standin", "dataset", "task", "setting", "optimizer", "method", "aees_axis", "lr_scheduler",
     "base_lr", "lr_grid", "noise_grid", "lam", "context", "episode_length", "epochs", "machinery",
 )
 _DIAGNOSTICS = {

@@ -27,6 +27,25 @@ from lib.analysis.aggregate import GROUP_KEYS, METRICS, group_stats, select
 from lib.analysis.load import load_run
 
 STANDIN_LABEL = "offline stand-in — not thesis numbers"
+# Real data sets that stand in for a thesis data set, by the ``config.dataset`` their runs record.
+DATASET_LABELS = {
+    "fashion-mnist": "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers",
+}
+
+
+def data_label(df: pd.DataFrame) -> str | None:
+    """What the runs of ``df`` show when it is not the thesis data, else None: the one place every table,
+    figure, CSV and report page takes its label from. A real-image testbed (``dataset`` column) names itself;
+    runs on the offline stand-ins add the stand-in label."""
+    if not len(df):
+        return None
+    parts = [DATASET_LABELS[d] for d in sorted(set(df.get("dataset", pd.Series(dtype=object)).dropna()))
+             if d in DATASET_LABELS]
+    if df["standin"].fillna(False).astype(bool).any():
+        parts.append(STANDIN_LABEL if not parts else f"other tasks: {STANDIN_LABEL}")
+    return "; ".join(parts) or None
+
+
 TIMING_TAG = re.compile(r"^run\d+$")
 PEAK_RERUN_TAG = "peak-rerun"  # = lib.grids.definitions.PEAK_RERUN_TAG
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
@@ -48,9 +67,19 @@ class Runs:
         self._records: dict[str, dict[str, Any]] = {}
 
     @property
+    def label(self) -> str | None:
+        """The archive's data label (``data_label``): None when every run trained on the thesis data."""
+        return data_label(self.df)
+
+    @property
     def standin(self) -> bool:
-        """True when any run of the archive was trained on an offline stand-in."""
-        return bool(len(self.df)) and bool(self.df["standin"].fillna(False).astype(bool).any())
+        """True when any run of the archive was trained on something other than the thesis data."""
+        return self.label is not None
+
+    def label_for(self, paths: Iterable[str]) -> str | None:
+        """The data label of the runs an artifact read (their ``path``); the archive's when it read none."""
+        wanted = set(paths)
+        return data_label(self.df[self.df["path"].isin(wanted)]) if wanted else self.label
 
     def record(self, path: str) -> dict[str, Any]:
         """The full RunResult of one run (cached)."""

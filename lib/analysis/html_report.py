@@ -31,7 +31,7 @@ import jinja2
 import mistune
 import pandas as pd
 
-from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, artifact_ids
+from lib.analysis.build import CHAPTERS, REGISTRY, artifact_ids
 from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE
 from lib.analysis.display import alt_text, table_html
 from lib.analysis.plots import mark_standin
@@ -111,7 +111,7 @@ def _extras(ctx: Context, art: str, label: str | None) -> tuple[str, str]:
 
 def section(ctx: Context, art: str) -> Section:
     spec, built = REGISTRY[art], build(ctx, art)
-    label = STANDIN_LABEL if ctx.standin else None
+    label = ctx.label_for(built)
     drawn = built.figure if spec.kind == "figure" else built.cells
     status = built.status if drawn is not None else "missing-runs"
     notes = ([f"Missing: {', '.join(built.missing)}."] if built.missing else []) + built.notes
@@ -121,7 +121,7 @@ def section(ctx: Context, art: str) -> Section:
         out.body = table_html(built.cells, built.styles, caption=f"{art}. {spec.title}", uid=art, standin_label=label)
     elif drawn is not None:
         out.alt = alt_text(built.figure, f"{art}. {spec.title}", label)
-        out.body = png_data_uri(mark_standin(built.figure, ctx.standin))
+        out.body = png_data_uri(mark_standin(built.figure, label))
     if art in SOURCES:
         out.thesis = table_html(thesis_table(art), None, caption=f"{art} as published in the thesis",
                                 uid=f"{art}-thesis")
@@ -152,7 +152,7 @@ def render_page(ctx: Context, parts: list[Chapter]) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return env.get_template(TEMPLATE.name).render(
-        title=TITLE, archive=ctx.describe(), standin=STANDIN_LABEL if ctx.standin else "", git=sha,
+        title=TITLE, archive=ctx.describe(), standin=ctx.label or "", git=sha,
         code=ctx.code_sha[:12], chapters=parts)
 
 

@@ -276,4 +276,6 @@ def identify(record: dict[str, Any]) -> dict[str, Any]:
         # the machinery a run was trained with; a thesis archive's runs are the thesis'
         "machinery": str(cfg.get("machinery") or ("project" if profile is not None else "thesis")),
         "standin": (cfg.get("data_standin") if profile is not None else False),
+        # the CIFAR task's data (config.dataset; runs that predate the key trained on CIFAR-100's data)
+        "dataset": str(cfg.get("dataset") or "cifar100") if task == "cifar100" else task,
     }

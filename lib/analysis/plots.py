@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from lib.analysis.build import STANDIN_LABEL
 
 # One colour per figure name (``labels.figure_name``), the INVENTORY section 3 palette where the thesis
 # has one: flat grey, cosine blue, linear cyan, AEES(-LR) red, AEES-Noise purple, AEES-Dual brown,
@@ -56,10 +55,11 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 5.0, height: fl
     return fig, axes.ravel()
 
 
-def mark_standin(fig: Figure, standin: bool) -> Figure:
-    """Put the visible "offline stand-in — not thesis numbers" label on a stand-in figure."""
-    if standin:
-        fig.suptitle(STANDIN_LABEL, color="#b00000", fontsize=10, fontweight="bold")
+def mark_standin(fig: Figure, label: str | None) -> Figure:
+    """Put the visible data label (``lib.analysis.build.data_label``, e.g. "offline stand-in — not thesis
+    numbers") on a figure of runs that are not on the thesis data; None: no label."""
+    if label:
+        fig.suptitle(label, color="#b00000", fontsize=10 if len(label) < 70 else 8, fontweight="bold")
     return fig
 
 

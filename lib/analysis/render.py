@@ -13,8 +13,9 @@ input files, ``code_sha256`` the analysis code and reference numbers that drew i
 (``code_sha256()``): content hashes, not a commit SHA, so that the committed
 ``figures/`` rebuilt on a fresh clone are byte-identical. Output goes to ``figures/``
 unless ``$AEES_FIGURES_DIR`` or ``out`` says otherwise (the tests use this to leave the
-tree alone). Every table and figure of a stand-in archive carries "offline stand-in — not
-thesis numbers".
+tree alone). Every table and figure of runs not on the thesis data carries the data label of
+``lib.analysis.build.data_label`` ("offline stand-in — not thesis numbers", or the real-image
+testbed's "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers").
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import pandas as pd
 from lib import FIGURES_DIR, ROOT, repo_path, shown_path
 import lib.analysis.registry  # noqa: F401  (imports every builder: the id -> builder table)
 from lib.analysis.display import alt_text, show_figure, show_table
-from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, Built, Runs, artifact_ids
+from lib.analysis.build import CHAPTERS, REGISTRY, Built, Runs, artifact_ids
 from lib.analysis.load import inputs_sha256, load_archive, row_columns
 from lib.analysis.plots import mark_standin
 from lib.analysis.reference import compare
@@ -83,13 +84,22 @@ class Context:
         return self.runs.standin
 
     @property
+    def label(self) -> str | None:
+        """The archive's data label (``lib.analysis.build.data_label``); None on the thesis data."""
+        return self.runs.label
+
+    def label_for(self, built: Built) -> str | None:
+        """The data label of the runs one artifact read."""
+        return self.runs.label_for(built.inputs)
+
+    @property
     def profile(self) -> str:
         df = self.runs.df
         return "+".join(sorted(set(df["profile"]))) if len(df) else "empty"
 
     def describe(self) -> str:
         df = self.runs.df
-        kind = STANDIN_LABEL if self.standin else ("no runs" if df.empty else "not a stand-in")
+        kind = self.label or ("no runs" if df.empty else "not a stand-in")
         skipped = sorted(rel_to(p, self.archive) for p, _ in df.attrs.get("skipped", []))
         more = f" (+{len(skipped) - 3})" if len(skipped) > 3 else ""
         return (f"archive {self.name}: {len(df)} run{'' if len(df) == 1 else 's'}, profile {self.profile} ({kind})"
@@ -141,14 +151,14 @@ def build(ctx: Context, art: str) -> Built:
     return ctx.built[art]
 
 
-def _table_csv(built: Built, standin: bool) -> str:
+def _table_csv(built: Built, label: str | None) -> str:
     table = built.cells.copy()
     if built.styles is not None:
         for col in built.styles.columns:
             if built.styles[col].astype(bool).any():
                 table[f"{col}_style"] = built.styles[col]
-    if standin:
-        table["provenance"] = STANDIN_LABEL
+    if label:
+        table["provenance"] = label
     return table.to_csv(index=False)
 
 
@@ -168,14 +178,15 @@ def render(ctx: Context, art: str) -> dict[str, object]:
     if status == "missing-runs":
         return row
     base.parent.mkdir(parents=True, exist_ok=True)
+    label = ctx.label_for(built)
     if spec.kind == "table":
-        caption = spec.title + (f" ({STANDIN_LABEL})" if ctx.standin else "")
+        caption = spec.title + (f" ({label})" if label else "")
         tex = to_latex(built.cells, built.styles, caption=caption.replace("%", "\\%"),
                        label=spec.label or f"tab:{spec.name}", column_format="l" * built.cells.shape[1])
         write_text(base.with_suffix(".tex"), tex + "\n")
-        write_text(base.with_suffix(".csv"), _table_csv(built, ctx.standin))
+        write_text(base.with_suffix(".csv"), _table_csv(built, label))
     else:
-        fig = mark_standin(built.figure, ctx.standin)
+        fig = mark_standin(built.figure, label)
         fig.savefig(base.with_suffix(".png"), dpi=150)
         fig.savefig(base.with_suffix(".pdf"), metadata={"CreationDate": None, "ModDate": None})
     row["path"] = rel(base.with_suffix(SUFFIXES[spec.kind][0]))
@@ -209,11 +220,11 @@ def show(ctx: Context, art: str) -> None:
     print(f"{art}: {row['status']}, {runs} -> {spec.chapter}/{spec.name}.{files}")
     for note in ([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes:
         print(f"  {note}")
-    label = STANDIN_LABEL if ctx.standin else None
+    label = ctx.label_for(built)
     if spec.kind == "table":
         show_table(built.cells, built.styles, caption=f"{art}. {spec.title}", uid=art, standin_label=label)
     else:
-        show_figure(mark_standin(built.figure, ctx.standin), alt_text(built.figure, f"{art}. {spec.title}", label))
+        show_figure(mark_standin(built.figure, label), alt_text(built.figure, f"{art}. {spec.title}", label))
 
 
 def show_archive(ctx: Context) -> None:
@@ -221,9 +232,8 @@ def show_archive(ctx: Context) -> None:
     print(ctx.describe())
     if ctx.standin:
         from IPython.display import Markdown, display
-        display(Markdown(f"**⚠ {STANDIN_LABEL}.** The runs of this archive were trained on the offline "
-                         "stand-in data sets; they check the pipeline and show behaviour, they are not the "
-                         "thesis results."))
+        display(Markdown(f"**⚠ {ctx.label}.** The runs of this archive were not trained on the thesis data "
+                         "sets; they check the pipeline and show behaviour, they are not the thesis results."))
 
 
 def chapter_status(ctx: Context, chapter: str) -> pd.DataFrame:
@@ -242,7 +252,7 @@ def show_reproduction(ctx: Context, table: str) -> None:
     """Print the thesis numbers beside the archive's, with deltas; one line when the archive has none."""
     spec, built = REGISTRY[table], build(ctx, table)
     cmp = reproduction(ctx, table)
-    label = f" [{STANDIN_LABEL}]" if ctx.standin else ""
+    label = f" [{ctx.label}]" if ctx.label else ""
     if built.status == "missing-runs":
         print(f"{table} {spec.title}: no runs in {ctx.name}; {len(cmp)} published numbers not compared{label}")
         return
@@ -255,13 +265,13 @@ def show_reproduction(ctx: Context, table: str) -> None:
     for col in ("n_thesis", "n_archive"):
         shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else str(int(v)))
     show_table(shown, None, caption=f"{table}. {spec.title}: thesis vs archive (delta = archive − thesis)",
-               uid=f"R{table}", standin_label=STANDIN_LABEL if ctx.standin else None)
+               uid=f"R{table}", standin_label=ctx.label)
 
 
 def show_chapter_status(ctx: Context, chapter: str) -> None:
     """``chapter_status`` as a table."""
     show_table(chapter_status(ctx, chapter), None, caption=f"Status of the {chapter} artifacts in {ctx.name}",
-               uid=f"S{chapter}", standin_label=STANDIN_LABEL if ctx.standin else None)
+               uid=f"S{chapter}", standin_label=ctx.label)
 
 
 def write_reproduction(ctx: Context, tables: list[str]) -> Path:

@@ -28,7 +28,7 @@ from lib.analysis.load import LIST_COLUMNS, inputs_sha256, load_archive
 from lib.analysis.style import atomic_write_text
 
 RUN_ID_COLUMNS = (
-    "profile", "standin", "task", "setting", "optimizer", "method", "summary_label", "kind", "aees_axis",
+    "profile", "standin", "dataset", "task", "setting", "optimizer", "method", "summary_label", "kind", "aees_axis",
     "lr_scheduler", "label_noise_type", "label_noise_rate", "seed", "base_lr", "lr_grid", "noise_grid",
     "grid", "lam", "context", "episode_length", "epochs", "complete", "duplicate",
 )

@@ -59,6 +59,11 @@ class CifarArrays:
     fine_to_coarse: list[int]
     standin: dict[str, Any] | None  # contents of STANDIN.json; None for the real CIFAR-100
     replica: dict[str, Any] | None = None  # contents of REPLICA.json (lib.replica); None otherwise
+    source: dict[str, Any] | None = None  # another data set in CIFAR's shape (lib.data.fashion_mnist)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.fine_names)
 
     @property
     def is_standin(self) -> bool:

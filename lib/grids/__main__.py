@@ -101,6 +101,20 @@ def _slurm_status(name: str, profile: str, grid_dir: Path, data: dict) -> None:
                   f"    retry on Slurm: make runs GRID={name} PROFILE={profile} LAUNCHER=slurm RETRY=1")
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from lib.grids.estimate import estimate, report
+
+    calls = []
+    for text in args.call or [f"1:{args.grid}"]:
+        jobs, _, grids = text.partition(":")
+        if not jobs.isdigit() or int(jobs) < 1 or not grids.strip():
+            raise GridError(f"--call: expected JOBS:GRIDS (e.g. '2:cifar-noisy sst2'), got {text!r}")
+        calls.append((int(jobs), grids))
+    print(report(estimate(calls, args.profile, force=args.force, seeds=parse_seeds(args.seeds),
+                          results_dir=_dir(args.results_dir)), args.profile), flush=True)
+    return 0
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     from lib.grids.slurm.submit import submit
 
@@ -127,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.grids", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--profile", default="mini", help="thesis | mini (default mini)")
+    common.add_argument("--profile", default="mini", help="thesis | mini | mini-fmnist (default mini)")
     common.add_argument("--grid", default="all", help="grid name(s) or 'all' (default all)")
     common.add_argument("--seeds", default=None, help="seeds, e.g. '0 1 2' (default: the grid's)")
     common.add_argument("--results-dir", default=str(RESULTS_DIR),
@@ -153,10 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--env-dir", default=str(ROOT / ".venv"), help="the environment to activate in the batch script")
     s.add_argument("--notebook", action="append", default=[], metavar="TASK=PATH",
                    help="training notebook of a task (tests)")
+    e = sub.add_parser("estimate", parents=[common], help="the time each make call of a plan will take (recorded "
+                       "runtimes of the archive, else a per-epoch cost model; lib.grids.estimate)")
+    e.add_argument("--call", action="append", metavar="JOBS:GRIDS",
+                   help="one make call: runs at a time and its grids, in order (repeat; default 1:GRID)")
+    e.add_argument("--force", action="store_true", help="FORCE=1: finished runs are trained again")
     sub.add_parser("exec", help="run one planned run: exec RESULT.json -- COMMAND ... (the make recipe)")
     args = parser.parse_args(argv)
     try:
-        return {"list": cmd_list, "plan": cmd_plan, "status": cmd_status, "submit": cmd_submit}[args.cmd](args)
+        return {"list": cmd_list, "plan": cmd_plan, "status": cmd_status, "submit": cmd_submit,
+                "estimate": cmd_estimate}[args.cmd](args)
     except GridError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.control.peers import BN_RECOMPUTE_BATCHES
 from lib.data import STANDIN_SEED
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
+from lib.data.fashion_mnist import load_fashion_mnist
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
@@ -74,13 +75,15 @@ def start(cfg: CifarConfig) -> CifarRun:
 def load_data(run: CifarRun) -> None:
     """Phase 2: images to the device as uint8, label noise of protocol 4.1 on the train targets."""
     cfg = run.cfg
-    if cfg.data_standin:
+    if cfg.dataset == "fashion-mnist":  # real images as a CPU-scale testbed (lib.data.fashion_mnist)
+        data = load_fashion_mnist(DATA_DIR / "fashion-mnist", n_train=cfg.fmnist_n_train, n_test=cfg.fmnist_n_test)
+    elif cfg.data_standin:
         data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=STANDIN_SEED,
                                n_train=cfg.standin_n_train, n_test=cfg.standin_n_test)
     else:
         data = ensure_cifar100(DATA_DIR / "cifar100", standin=False)
     noisy, meta = apply_cifar_label_noise(data.train_targets, cfg.label_noise_type,
-                                          cfg.label_noise_rate, cfg.seed)
+                                          cfg.label_noise_rate, cfg.seed, dataset=cfg.dataset)
     dev = run.device
     data.train_images = data.train_images.to(dev)
     data.test_images = data.test_images.to(dev)
@@ -97,16 +100,18 @@ def load_data(run: CifarRun) -> None:
         run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
             data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
             generator=run.data_generator, device=dev)
-    kind = "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100"
+    kind = ("Fashion-MNIST, real images (a stand-in for CIFAR-100)" if cfg.dataset == "fashion-mnist"
+            else "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100")
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
     print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "
           f"{n_corr} corrupted labels ({cfg.label_noise_type} {cfg.label_noise_rate:g})")
 
 
 def build_model(run: CifarRun) -> None:
-    """Phase 3: CIFAR ResNet-18 (3x3 stem, no max-pool), random init from the seeded torch RNG."""
+    """Phase 3: CIFAR ResNet-18 (3x3 stem, no max-pool), random init from the seeded torch RNG; one
+    output per class of the data (100 for CIFAR-100, 10 for Fashion-MNIST)."""
     cfg = run.cfg
-    run.model = cifar_resnet18(num_classes=100, width=cfg.model_width).to(run.device)
+    run.model = cifar_resnet18(num_classes=run.data.num_classes, width=cfg.model_width).to(run.device)
     if cfg.channels_last:
         run.model = run.model.to(memory_format=torch.channels_last)
     run.forward = torch.compile(run.model) if cfg.compile else run.model

@@ -2,7 +2,8 @@
 
 Thesis keys keep their names and meanings. Additions beyond the thesis:
 ``config.profile``, ``config.explicit_parameters``, ``config.data_standin`` (and the stand-in
-block), ``epoch_lrs``, ``epoch_subset_train_accuracies`` (per-epoch train accuracy on the clean
+block), ``config.dataset`` (``cifar100`` or ``fashion-mnist``) with ``config.data_source`` (files,
+subset and transform of a non-CIFAR data set), ``epoch_lrs``, ``epoch_subset_train_accuracies`` (per-epoch train accuracy on the clean
 and corrupted subsets from the training pass itself), ``peak_checkpoint_diagnostics`` (the four
 4.2 diagnostics on the best epoch's weights), ``provenance``.
 """
@@ -34,6 +35,23 @@ THESIS_LOADER_NOTE = ("machinery=thesis: the thesis' DataLoader (2 workers, pinn
                       "transforms); the data order and the workers' draws come from the run's data generator")
 
 
+# ``dataset_name`` keeps its thesis meaning (the data the run trained on); the config's ``dataset``
+# (the parameter) records the same in a form the analysis keys on (lib.analysis.build.data_label).
+FASHION_MNIST_NAME = "Fashion-MNIST (real images, 10 classes; a stand-in for CIFAR-100)"
+
+
+def _data_folder(cfg: Any) -> str:
+    if cfg.dataset == "fashion-mnist":
+        return "fashion-mnist"
+    return "cifar100-standin" if cfg.data_standin else "cifar100"
+
+
+def dataset_name(cfg: Any) -> str:
+    if cfg.dataset == "fashion-mnist":
+        return FASHION_MNIST_NAME
+    return "CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100"
+
+
 def default_output(cfg: Any) -> Path:
     """Thesis default name, under results/scratch/ (it does not encode noise or scheduler)."""
     return ROOT / "results" / "scratch" / (
@@ -56,7 +74,7 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
                                "transforms": "PIL RandomCrop(32, padding=4), RandomHorizontalFlip, "
                                              "ToTensor, Normalize in the workers"},
         "data_loader_note": THESIS_LOADER_NOTE if thesis else DATA_LOADER_NOTE,
-        "data_dir": str(Path("data") / ("cifar100-standin" if cfg.data_standin else "cifar100")),
+        "data_dir": str(Path("data") / _data_folder(cfg)),
         "model_name": "resnet18",
         "task_name": "cifar100",
         # derived keys of protocol 7.3
@@ -78,6 +96,8 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         block["peer_optimizer"] = peer_settings(run.optimizer)
     if cfg.data_standin:
         block["data_standin_info"] = run.data.standin
+    if run.data.source is not None:  # a data set in CIFAR's shape: files, subset, transform
+        block["data_source"] = run.data.source
     if run.aees is not None:
         block.update(candidate_blocks(cfg.lr_candidates, cfg.noise_candidates))
     if diagnostics is not None:
@@ -106,7 +126,7 @@ def build_result(run: Any, diagnostics: dict | None, **extra: Any) -> dict[str, 
     cfg = run.cfg
     result = runresult.build_core(
         run, method_name=METHOD_NAMES[cfg.control_mode], task_name="cifar100", model_name="resnet18",
-        dataset_name="CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100",
+        dataset_name=dataset_name(cfg),
         config=_config_block(run, diagnostics), measured_flops=_measured_totals(run), **extra)
     if diagnostics is not None:
         result["epoch_subset_train_accuracies"] = run.subset_metrics
