@@ -75,14 +75,13 @@ class Live:
         self.times: deque[float] = deque(maxlen=WINDOW + 1)
         self.fields: dict[str, Any] = {}
 
-    def _write(self, epoch: int) -> None:
+    def _write(self, epoch: int, now: float) -> None:
         try:
-            self._write_record(epoch)
+            self._write_record(epoch, now)
         except OSError as exc:  # a full disk must not stop training: the watch then sees a stalled record
             print(f"warning: progress record {self.path.name} not written ({exc}); training goes on", flush=True)
 
-    def _write_record(self, epoch: int) -> None:
-        now = time.time()
+    def _write_record(self, epoch: int, now: float) -> None:
         self.times.append(now)
         spans = len(self.times) - 1
         per_epoch = (self.times[-1] - self.times[0]) / spans if spans else None
@@ -92,12 +91,13 @@ class Live:
 
     def start(self, epoch: int) -> None:
         """Training starts (``epoch`` > 0: resumed from a checkpoint after that many epochs)."""
+        now = time.time()
         self.fields = {"val": None, "best": None, "best_epoch": None, "lr": None, "arm": None,
-                       "started": time.time(), "pid": os.getpid(), "host": socket.gethostname(),
+                       "started": now, "pid": os.getpid(), "host": socket.gethostname(),
                        "slurm_task": _slurm_task(), "resumed_at": epoch}
-        self._write(epoch)
+        self._write(epoch, now)
 
     def epoch_end(self, epoch: int, val: float, best: float, best_epoch: int | None, lr: float,
                   arm: dict[str, float] | None) -> None:
         self.fields.update(val=val, best=best, best_epoch=best_epoch, lr=lr, arm=arm)
-        self._write(epoch)
+        self._write(epoch, time.time())
