@@ -95,8 +95,9 @@ def test_slurm_states_decide_alive_or_dead():
     gone = slurm_state.RunState("failed", job, "Slurm task ended without a result: CANCELLED (exit 0:15)")
     v = runs.view(_entry(), rec, gone, HOST, 1000.0)
     assert v.state == "dead" and "CANCELLED" in v.detail and "(task 41_0)" in v.detail
-    cmd = runs.resume_command(v, "g", "thesis")
-    assert cmd.startswith("make runs GRID=g PROFILE=thesis LAUNCHER=slurm RETRY=1") and "lib.grids exec" in cmd
+    first, alone = runs.resume_lines(v, "g", "thesis")
+    assert first == "resume (from epoch 0) on Slurm: make runs GRID=g PROFILE=thesis LAUNCHER=slurm RETRY=1"
+    assert alone.startswith("or here: python -m lib.grids exec")
     failed = runs.view(_entry(status="failed", error="ValueError: boom"), rec,
                        slurm_state.RunState("failed", job, "ValueError: boom"), HOST, 1000.0)
     assert failed.state == "failed"
@@ -106,10 +107,10 @@ def test_dead_run_resume_command_names_its_checkpoint(tmp_path):
     out = tmp_path / "r_seed0.json"
     entry = _entry(output=str(out), retry=f"python -m lib.grids exec {out} -- papermill x")
     v = runs.view(entry, _record(pid=_dead_pid()), None, HOST, 1000.0)
-    assert runs.resume_command(v, "g", "mini") == (f"python -m lib.grids exec {out} -- papermill x; "
-                                                   "or the whole grid: make runs GRID=g PROFILE=mini")
+    assert runs.resume_lines(v, "g", "mini") == [f"resume (from epoch 0): python -m lib.grids exec {out} -- papermill x",
+                                                  "or with the rest of the grid: make runs GRID=g PROFILE=mini"]
     (tmp_path / "r_seed0.json.ckpt").write_bytes(b"x")
-    assert "(it resumes from its checkpoint)" in runs.resume_command(v, "g", "mini")
+    assert runs.resume_lines(v, "g", "mini")[0].startswith("resume (from its checkpoint): python -m lib.grids exec")
 
 
 def test_grid_time_left_at_the_current_parallelism():

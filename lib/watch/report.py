@@ -71,7 +71,7 @@ def run_lines(v: runs.View, grid: str, profile: str, published: dict[str, Any], 
         lines.append(f"  {label:<8} {v.name}  {text}" + (f"  [{v.detail}]" if v.detail else ""))
     elif v.state == "dead":
         lines.append(f"  {label:<8} {v.name}: {v.detail}")
-        lines.append(f"{INDENT}resume: {runs.resume_command(v, grid, profile)}")
+        lines += [f"{INDENT}{line}" for line in runs.resume_lines(v, grid, profile)]
     elif v.state == "queued":
         lines.append(f"  {label:<8} {v.name}  job {v.job}  {v.detail}")
     elif v.state == "failed":

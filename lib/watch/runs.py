@@ -160,15 +160,15 @@ def grid_views(grid_dir: Path, data: dict[str, Any], now: float | None = None) -
     return views, note
 
 
-def resume_command(v: View, grid: str, profile: str) -> str:
-    """How to resume a dead run (from its checkpoint when there is one)."""
+def resume_lines(v: View, grid: str, profile: str) -> list[str]:
+    """How to resume a dead run (from its checkpoint when there is one): the command, then an alternative."""
     ckpt = checkpoint_path(repo_path(v.entry["output"])) if v.entry.get("output") else None
-    where = " (it resumes from its checkpoint)" if ckpt is not None and ckpt.exists() else ""
+    how = "resume (from its checkpoint)" if ckpt is not None and ckpt.exists() else "resume (from epoch 0)"
     alone = v.entry.get("retry") or v.entry.get("command", "")
     if v.job:
-        return (f"make runs GRID={grid} PROFILE={profile} LAUNCHER=slurm RETRY=1{where}; "
-                f"or here: {alone}")
-    return f"{alone}{where}; or the whole grid: make runs GRID={grid} PROFILE={profile}"
+        return [f"{how} on Slurm: make runs GRID={grid} PROFILE={profile} LAUNCHER=slurm RETRY=1",
+                f"or here: {alone}"]
+    return [f"{how}: {alone}", f"or with the rest of the grid: make runs GRID={grid} PROFILE={profile}"]
 
 
 def eta(views: list[View]) -> tuple[float | None, int, int]:
