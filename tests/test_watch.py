@@ -300,3 +300,13 @@ def test_tensorboard_scalars_follow_the_run_through_a_kill_and_resume(tmp_path):
                 {k: v for k, v in result[key].items() if k != "output"}
         else:
             assert other[key] == result[key], key
+
+
+def test_the_analysis_never_reads_records_or_event_files(tmp_path):
+    from lib.analysis.load import candidate_files
+
+    (tmp_path / "g" / "tensorboard" / "r_seed0" / "episodes").mkdir(parents=True)
+    for name in ("g/r_seed0.json", "g/r_seed0.json.progress", "g/tensorboard/r_seed0/events.out.tfevents.1.vm.2.0",
+                 "g/tensorboard/r_seed0/episodes/events.out.tfevents.1.vm.2.1"):
+        (tmp_path / name).write_bytes(b"\x00\x01")
+    assert candidate_files(tmp_path) == [tmp_path / "g" / "r_seed0.json"]
