@@ -7,7 +7,7 @@ A task (:class:`Task`) supplies what differs between CIFAR-100 and the text task
 the forward pass to (loss, logits), its FLOP counts, its evaluation, when its scheduler steps
 (``"epoch"`` for CIFAR, ``"step"`` for the text tasks) and its extra per-epoch metrics. The
 skeleton (resume, timing, metrics, best epoch, progress line, checkpoint, closing the trailing
-episode) and the train pass (AEES step, loss/accuracy/subset bookkeeping) live here once.
+episode, what watchers see: the live record and TensorBoard scalars) and the train pass (AEES step, loss/accuracy/subset bookkeeping) live here once.
 """
 
 from __future__ import annotations
