@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                              "Ctrl-C stops\n")
             sys.stdout.flush()
             time.sleep(args.every)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the reader of a pipe (| head) went away
         return 0
 
 
