@@ -15,7 +15,7 @@ import time
 import pytest
 
 from lib import ROOT
-from lib.grids import manifest
+from lib.grids import GRIDS, manifest
 from lib.grids.slurm import state as slurm_state
 from lib.train import board, live
 from lib.watch import report, runs, thesis
@@ -310,3 +310,23 @@ def test_the_analysis_never_reads_records_or_event_files(tmp_path):
                  "g/tensorboard/r_seed0/episodes/events.out.tfevents.1.vm.2.1"):
         (tmp_path / name).write_bytes(b"\x00\x01")
     assert candidate_files(tmp_path) == [tmp_path / "g" / "r_seed0.json"]
+
+
+@pytest.mark.slow
+def test_whole_thesis_plan_in_progress(tmp_path):
+    """The benchmark's campaign (make bench-watch): every planned thesis run is accounted for, every running
+    and dead run is shown; the time is printed by the benchmark, not asserted here."""
+    from lib.watch.bench import campaign
+
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        n, running, dead = campaign(tmp_path, 20, sleeper.pid, _dead_pid())
+        text = report.report(list(GRIDS), "thesis", tmp_path)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert (n, running, dead) == (682, 20, 5)
+    heads = [ln for ln in text.splitlines() if not ln.startswith(" ")]
+    assert sum(int(h.split(" of ")[1].split(";")[0].split()[0]) for h in heads) == 682
+    assert text.count("\n  RUNNING  ") == 20 and text.count("\n  DEAD     ") == 5
+    assert "OFF TRACK" in text or "on track" in text
