@@ -59,6 +59,8 @@ def test_live_record_is_small_atomic_json_with_a_windowed_pace(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["r.json.progress"]  # no temporary file left
     (tmp_path / "bad.json.progress").write_text("{not json")
     assert live.read(tmp_path / "bad.json.progress") is None
+    (tmp_path / "bad.json.progress").write_text(json.dumps({"format": live.FORMAT, "epoch": 3}))
+    assert live.read(tmp_path / "bad.json.progress") is None
     assert set(runs.records(tmp_path)) == {"r.json"}
 
 

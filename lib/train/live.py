@@ -52,7 +52,11 @@ def read(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    if not all(isinstance(data.get(k), (int, float)) for k in ("epoch", "epochs", "time")):
+        return None
+    return data
 
 
 def remove(output: Path | str) -> None:

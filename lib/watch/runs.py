@@ -23,7 +23,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,6 @@ class View:
     record: dict[str, Any] | None = None
     detail: str = ""
     job: str = ""  # Slurm array task "<job>_<task>", when submitted there
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def seconds_per_epoch(self) -> float | None:
