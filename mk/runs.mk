@@ -5,7 +5,9 @@
 #   make -n runs GRID=sst2                                           # print what would run
 #   make -j 4 runs GRID=cifar-clean                                  # 4 at a time, one GPU each
 #   make runs GRID=sst2 FORCE=1                                      # rerun everything
-#   make runs-status GRID=all                                        # finished/failed/pending
+#   make runs-status GRID=all                                        # finished/failed/pending, running runs
+#   make runs-status PROFILE=thesis WATCH=1                          # the same, refreshed in place
+#   make tensorboard GRID=cifar-noisy PROFILE=thesis                 # TensorBoard on a grid's runs
 #   make runs-list PROFILE=thesis                                    # grids and run counts
 #   make mini-archive FORCE=1                                        # regenerate results/mini (~2.5 h, 2 cores; prints its plan)
 #   make runs GRID=cifar-noisy PROFILE=thesis LAUNCHER=slurm SLURM_ARGS="--partition=gpu"
@@ -24,6 +26,9 @@ RESULTS ?= results
 LAUNCHER ?= make
 SLURM_ARGS ?=
 RETRY ?=
+WATCH ?=
+WATCH_EVERY ?= 10
+TB_PORT ?= 6006
 GRIDS_CLI = $(PY) -m lib.grids
 _grids_empty :=
 _grids_space := $(_grids_empty) $(_grids_empty)
@@ -31,17 +36,21 @@ RUNS_PLAN = $(RESULTS)/$(PROFILE)/.plan-$(subst $(_grids_space),+,$(strip $(GRID
 _GRIDS_DRY = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)' $(if $(strip $(SEEDS)),--seeds '$(SEEDS)')
 
-.PHONY: runs runs-status runs-list mini-archive
+.PHONY: runs runs-status runs-list tensorboard mini-archive
 
 ## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped.
 ## LAUNCHER=slurm: the runs still to do (not finished, queued or running; failed ones with
 ## RETRY=1) become one Slurm job array per grid, SLURM_ARGS overriding the sbatch defaults.
+## PROFILE=thesis: the thesis numbers that make runs-status sets beside each run are looked up first (lib.watch.thesis).
+_WATCH_PREPARE = $(if $(filter thesis,$(PROFILE)),@$(PY) -m lib.watch.thesis --results-dir '$(RESULTS)')
 ifeq ($(LAUNCHER),slurm)
 runs: setup
+	$(_WATCH_PREPARE)
 	+@$(GRIDS_CLI) submit $(_GRIDS_ARGS) $(if $(FORCE),--force) $(if $(RETRY),--retry) $(_GRIDS_DRY) \
 	  --py '$(PY)' --papermill '$(PAPERMILL)' $(if $(ENV_DIR),--env-dir '$(ENV_DIR)') --slurm-args '$(SLURM_ARGS)'
 else ifeq ($(LAUNCHER),make)
 runs: setup
+	$(_WATCH_PREPARE)
 	+@$(GRIDS_CLI) plan $(_GRIDS_ARGS) $(if $(FORCE),--force) $(_GRIDS_DRY) \
 	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile '$(RUNS_PLAN)'
 	+@$(MAKE) --no-print-directory -k -f '$(RUNS_PLAN)' PY='$(PY)' PAPERMILL='$(PAPERMILL)'
@@ -50,8 +59,17 @@ runs:
 	$(error LAUNCHER=$(LAUNCHER): use LAUNCHER=make (the default, runs here) or LAUNCHER=slurm (job arrays))
 endif
 
+## runs-status: per grid, finished / running / stalled / dead / queued / failed / pending and the time
+## left; each running run's epoch, accuracies, LR and AEES arm, pace and finish (thesis profile: the
+## thesis's numbers beside it); dead runs with the command that resumes them (lib.watch).
+## WATCH=1 refreshes in place every WATCH_EVERY seconds (default 10) until Ctrl-C.
 runs-status: setup
-	@$(GRIDS_CLI) status $(_GRIDS_ARGS)
+	@$(PY) -m lib.watch $(_GRIDS_ARGS) $(if $(WATCH),--every '$(WATCH_EVERY)')
+
+## tensorboard: TensorBoard on the scalars every run of GRID writes (results/<profile>/<grid>/tensorboard/,
+## lib.train.board; AEES_TENSORBOARD=0 turns them off), on port TB_PORT (default 6006).
+tensorboard: setup
+	@$(PY) -m lib.watch.board $(_GRIDS_ARGS) --port '$(TB_PORT)'
 
 runs-list: setup
 	@$(GRIDS_CLI) list $(_GRIDS_ARGS)

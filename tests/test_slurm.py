@@ -30,7 +30,9 @@ from lib.grids.cells import Cell, Grid
 from lib.grids.runner import execute
 from lib.grids.slurm import state as slurm_state
 from lib.grids.slurm.submit import submit
+from lib.train import live
 from lib.train.preempt import EXIT_PREEMPTED
+from lib.watch.report import report
 
 PY = sys.executable
 DAEMONS = ("munged", "slurmctld", "slurmd")
@@ -45,6 +47,8 @@ TINY_GRID = Grid("slurm-tiny", "tiny CIFAR grid of the Slurm tests (one AEES run
 FAIL_GRID = Grid("slurm-fail", "fake-papermill grid of the Slurm tests", (
     Cell("tiny_adamw", "cifar100", {"control_mode": "baseline", "optimizer": "AdamW", "lr": 1e-3, **TINY}, "AdamW"),
     AEES_CELL), seeds={"*": (0,)})
+WATCH_GRID = Grid("slurm-watch", "tiny CIFAR grid of the Slurm watch test (one long AEES run)", (
+    Cell("tiny_watch", "cifar100", {**AEES_CELL.params, "epochs": 60}, "AEES"),), seeds={"*": (0,)})
 RUN = "tiny_aees_seed0"
 COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs", "controller_logs",
             "epoch_subset_train_accuracies", "peak_checkpoint_diagnostics", "total_steps", "best_val_accuracy",
@@ -325,6 +329,43 @@ def test_failed_run_shows_its_retry_and_retry_resubmits_only_it(slurm_cluster, g
     _wait(retry[0].job)
     out = _status(res, FAIL_GRID.name, capsys)
     assert "2 finished, 0 running, 0 queued, 0 failed, 0 pending of 2" in out
+
+
+@pytest.mark.slow
+def test_watch_sees_a_slurm_run_advance_and_its_cancelled_task_dead(slurm_cluster, grids, tmp_path, monkeypatch):
+    """make runs-status on a Slurm grid: the running task's epochs advance with a finish estimate; a task
+    cancelled mid-run is dead, with the command that resubmits it."""
+    monkeypatch.setitem(GRIDS, WATCH_GRID.name, WATCH_GRID)
+    res = tmp_path / "results"
+    grid_dir = res / "mini" / WATCH_GRID.name
+    job = _submit(res, grid=WATCH_GRID.name)[0].job
+    record = live.path_of(grid_dir / "tiny_watch_seed0.json")
+
+    def epoch_after(done: int) -> int:
+        deadline = time.time() + 180
+        while (rec := live.read(record)) is None or rec["epoch"] <= done:
+            assert time.time() < deadline and _in_queue(job), f"no epoch after {done}: {rec}"
+            time.sleep(0.2)
+        return rec["epoch"]
+
+    first = epoch_after(0)
+    text = report([WATCH_GRID.name], "mini", res)
+    assert "0 finished, 1 running" in text and f"(Slurm array job {job}); ~" in text and "left at 1 at a time" in text
+    line = next(ln for ln in text.splitlines() if "tiny_watch_seed0" in ln)
+    assert line.lstrip().startswith("RUNNING") and f"/60  val " in line and "finish ~" in line, text
+    assert epoch_after(first) > first
+    r = subprocess.run(["scancel", f"{job}_0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    _wait(job)
+    text = report([WATCH_GRID.name], "mini", res)
+    assert text.startswith(f"{WATCH_GRID.name}: 0 finished, 0 running, 0 stalled, 1 dead"), text
+    lines = text.splitlines()
+    dead = next(i for i, ln in enumerate(lines) if "tiny_watch_seed0" in ln)
+    assert lines[dead].lstrip().startswith("DEAD     tiny_watch_seed0: gone after epoch ")
+    assert "without a RunResult: Slurm task ended without a result" in lines[dead] and f"(task {job}_0)" in lines[dead]
+    assert lines[dead + 1].strip() == (f"resume (from its checkpoint) on Slurm: make runs GRID={WATCH_GRID.name} "
+                                       "PROFILE=mini LAUNCHER=slurm RETRY=1")
+    assert lines[dead + 2].strip().startswith("or here: ") and " -m lib.grids exec " in lines[dead + 2]
 
 
 def test_thesis_batch_script_asks_one_gpu_per_task_and_carries_slurm_args(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 ``load_archive(path)`` walks a directory recursively and JSON-decodes every file
 that is not obviously something else (logs, notebooks, images, tables, hidden or
-temporary files); thesis archives hold extensionless JSON, so the extension is
+temporary files, live records and TensorBoard event files of running runs); thesis archives hold extensionless JSON, so the extension is
 never required. A file that cannot be read or decoded, or a RunResult that lacks
 what identification needs, is reported by path in ``df.attrs["skipped"]`` and
 logged in one line; valid JSON that is not a RunResult (a manifest, say) goes to
@@ -31,7 +31,9 @@ log = logging.getLogger("lib.analysis")
 IGNORED_SUFFIXES = frozenset({
     ".log", ".ipynb", ".png", ".pdf", ".svg", ".csv", ".tex", ".txt", ".md", ".html", ".yaml", ".yml",
     ".pt", ".pth", ".ckpt", ".npz", ".npy", ".pkl", ".tmp", ".lock", ".py", ".sha256", ".mk",
+    ".progress",  # a run's live record (lib.train.live)
 })
+TENSORBOARD_PREFIX = "events.out.tfevents."  # TensorBoard event files (lib.train.board): never RunResults
 LIST_COLUMNS = ("val_accuracies", "epoch_wall_clock_seconds", "epoch_tflops")
 _RESULT_MARKERS = ("config", "val_accuracies", "best_val_accuracy", "method_name")
 
@@ -45,7 +47,7 @@ def candidate_files(root: Path) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             path = Path(dirpath, name)
-            if not name.startswith(".") and path.suffix.lower() not in IGNORED_SUFFIXES \
+            if not name.startswith((".", TENSORBOARD_PREFIX)) and path.suffix.lower() not in IGNORED_SUFFIXES \
                     and ".ckpt.corrupt-" not in name:  # checkpoints moved aside (lib.train.checkpoint)
                 files.append(path)
     return sorted(files)

@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notebook", action="append", default=[], metavar="TASK=PATH",
                    help="training notebook of a task (tests)")
     sub.add_parser("status", parents=[common], help="manifest summary (merged with Slurm's view when submitted "
-                   "there); failed runs with their retry command")
+                   "there); failed runs with their retry command. make runs-status runs python -m lib.watch, "
+                   "which adds how the running runs are doing")
     s = sub.add_parser("submit", parents=[common], help="submit the runs still to do as Slurm job arrays")
     s.add_argument("--force", action="store_true", help="rerun every run of the selected grids")
     s.add_argument("--retry", action="store_true", help="also resubmit the runs whose last execution failed")

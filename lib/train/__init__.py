@@ -9,7 +9,8 @@ build_optimization, fit, finish; ``*_result`` add their task's keys to the RunRe
 ``lib.train.checkpoint`` the atomic per-epoch checkpoints and bit-exact resume,
 ``lib.train.preempt`` the stop on request (Slurm time limit or preemption: checkpoint, stop,
 resume), ``lib.train.guard`` the output-path checks and the per-run lock taken at ``start``,
-``lib.train.progress`` the progress bar within long epochs, ``lib.train.explore`` the short
+``lib.train.progress`` the progress bar within long epochs, ``lib.train.live`` the live record
+``make runs-status`` reads, ``lib.train.board`` the TensorBoard scalars, ``lib.train.explore`` the short
 runs of the exploration notebook, ``lib.train.common`` seeding, device, autocast, the FLOP
 probe, subset accuracies and the epoch timer (the bench uses them too).
 """

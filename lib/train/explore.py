@@ -98,7 +98,7 @@ def short_run(*, lr_candidates: Sequence[float] = (0.5, 1.0, 2.0), noise_candida
     control = loop.build_control(run.optimizer, cfg)
     run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     losses: list[float] = []
-    loop.fit(run, _task(steps, losses))
+    loop.fit(run, _task(steps, losses), watch=False)
     settings = {"lr_candidates": list(lr_candidates), "noise_candidates": list(noise_candidates),
                 "episode_length": episode_length, "steps": steps, "seed": seed, "mode": structured_control_mode}
     return ShortRun(losses, run.aees.get_logs(), settings)

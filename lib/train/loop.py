@@ -7,7 +7,7 @@ A task (:class:`Task`) supplies what differs between CIFAR-100 and the text task
 the forward pass to (loss, logits), its FLOP counts, its evaluation, when its scheduler steps
 (``"epoch"`` for CIFAR, ``"step"`` for the text tasks) and its extra per-epoch metrics. The
 skeleton (resume, timing, metrics, best epoch, progress line, checkpoint, closing the trailing
-episode) and the train pass (AEES step, loss/accuracy/subset bookkeeping) live here once.
+episode, what watchers see: the live record and TensorBoard scalars) and the train pass (AEES step, loss/accuracy/subset bookkeeping) live here once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
 from lib.control.wiring import MODES_BY_METHOD
 from lib.results import save_run_result
-from lib.train import checkpoint, guard, preempt, progress
+from lib.train import board, checkpoint, guard, live, preempt, progress
 from lib.train.common import (
     EpochTimer,
     autocast,
@@ -149,11 +149,11 @@ def evaluation_weights(run: RunState, task: Task) -> Any:
     return peer_evaluation_weights(run.optimizer, run.model, bn)
 
 
-def episode_summary(aees: Any | None, since: int) -> tuple[str, int]:
-    """Short text on the episodes closed since index ``since`` (for the epoch line)."""
-    if aees is None:
+def episode_summary(logs: dict[str, Any] | None, since: int) -> tuple[str, int]:
+    """Short text on the episodes closed since index ``since`` (for the epoch line); ``logs``: AEES
+    ``get_logs()``, None without AEES."""
+    if logs is None:
         return "", since
-    logs = aees.get_logs()
     n = len(logs["episode_rewards"])
     if n == since:
         return "", n
@@ -201,11 +201,55 @@ def train_pass(run: RunState, task: Task) -> tuple[float, float, float]:
     return float(loss_sum) / n, int(correct) / n, seconds
 
 
-def fit(run: RunState, task: Task) -> None:
-    """Per epoch: train, evaluate, record, print, step an epoch-level scheduler, checkpoint."""
-    cfg = run.cfg
+class Watch:
+    """What a campaign's watchers see of a run, written after each epoch outside its timed span: the
+    live record (:mod:`lib.train.live`, read by ``make runs-status``) and, unless ``AEES_TENSORBOARD=0``,
+    the TensorBoard scalars (:mod:`lib.train.board`). Neither enters the RunResult."""
+
+    def __init__(self, run: RunState) -> None:
+        self.record = live.Live(run.output, run.cfg.epochs)
+        self.record.start(run.epoch)
+        self.board = board.Board(run.output, run.epoch, run.episodes_reported) if board.enabled() else None
+        self.episodes_logged = run.episodes_reported
+
+    def epoch_end(self, run: RunState, scalars: dict[str, float], logs: dict[str, Any] | None) -> None:
+        arm = None
+        if logs and logs["episode_rewards"]:
+            arm = {"lr": logs["selected_lr_values"][-1], "sigma": logs["selected_noise_values"][-1]}
+        self.record.epoch_end(run.epoch, scalars["accuracy/val"], run.best["val"], run.best["epoch"],
+                              scalars["lr/base"], arm)
+        if self.board is not None:
+            noise = {f"noise/{k}": v[-1] for k, v in run.subset_metrics.items() if v}
+            self.board.epoch(run.epoch, {**scalars, **noise})
+            self._episodes(logs)
+
+    def _episodes(self, logs: dict[str, Any] | None) -> None:
+        if logs is not None and len(logs["episode_rewards"]) > self.episodes_logged:
+            self.board.episodes_closed(self.episodes_logged + 1, logs, self.episodes_logged)
+            self.episodes_logged = len(logs["episode_rewards"])
+
+    def close(self, run: RunState) -> None:
+        if self.board is not None:
+            if run.aees is not None and run.epoch >= run.cfg.epochs:
+                self._episodes(run.aees.get_logs())  # the trailing partial episode that finalize closed
+            self.board.close()
+
+
+def fit(run: RunState, task: Task, watch: bool = True) -> None:
+    """Per epoch: train, evaluate, record, print, step an epoch-level scheduler, checkpoint.
+    ``watch=False``: no live record and no TensorBoard scalars (the exploration notebook's short runs)."""
     timer = EpochTimer(run.device)
     checkpoint.resume_if_any(run)
+    watcher = Watch(run) if watch else None
+    try:
+        _epochs(run, task, timer, watcher)
+    finally:
+        if watcher is not None:
+            watcher.close(run)
+
+
+def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None) -> None:
+    cfg = run.cfg
     m = run.metrics
     while run.epoch < cfg.epochs:
         timer.start()
@@ -226,7 +270,8 @@ def fit(run: RunState, task: Task) -> None:
             s = {k: v[-1] for k, v in run.subset_metrics.items()}
             subset = (f"  clean {s['train_clean_accuracy']:.3f} corrupted fit "
                       f"{s['train_corrupted_accuracy_vs_noisy_labels']:.3f}")
-        episodes, run.episodes_reported = episode_summary(run.aees, run.episodes_reported)
+        logs = run.aees.get_logs() if run.aees is not None else None
+        episodes, run.episodes_reported = episode_summary(logs, run.episodes_reported)
         print(f"epoch {run.epoch + 1:>3}/{cfg.epochs}  loss {loss:.4f}  train acc {acc:.4f}  "
               f"val acc {val:.4f}{subset}  lr {base_lr:.2e}  {seconds:.1f}s{extra_text}{episodes}",
               flush=True)
@@ -236,6 +281,9 @@ def fit(run: RunState, task: Task) -> None:
         # Outside the timed span: the epoch's clock stopped above and the next one starts at the top
         # of the loop, so epoch_wall_clock_seconds never includes a checkpoint write (tests/test_machinery.py).
         checkpoint.after_epoch(run)
+        if watcher is not None:
+            watcher.epoch_end(run, {"accuracy/val": val, "accuracy/train": acc, "loss/train": loss,
+                                    "lr/base": base_lr, "time/epoch_seconds": seconds}, logs)
         preempt.check(run)  # checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
@@ -246,6 +294,7 @@ def save_result(run: RunState, result: dict[str, Any], path: Path) -> dict[str, 
     mark_result(run, result)  # peak_memory; rehearsal / replica marks (lib.train.rehearsal)
     save_run_result(result, path)
     checkpoint.checkpoint_path(path).unlink(missing_ok=True)
+    live.remove(run.output)
     guard.release(run.output)
     print(f"saved {path}  best {result['best_val_accuracy']:.4f} (epoch {run.best['epoch']})  "
           f"final {result['final_val_accuracy']:.4f}  {result['wall_clock_seconds']:.1f}s")
