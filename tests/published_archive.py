@@ -32,6 +32,7 @@ CIFAR_ROWS = {"AdamW": {}, "Baseline": {}, "AdamW + Cosine": {"sched": "cosine"}
               "Fixed ×0.5": {"mode": "random", "lr": (0.5,)}, "Fixed ×2.0": {"mode": "random", "lr": (2.0,)}}
 # Tables whose cells the archive covers: T1-T6 (CIFAR), T15-T19 (NLP); Fixed ×1.0 is the AdamW run.
 TABLES = ("T1", "T2", "T3", "T4", "T5", "T6", "T15", "T16", "T17", "T18", "T19")
+WITH_FIXED = TABLES + ("T9",)  # and the noisy fixed multipliers (the claims' best-fixed comparison)
 NLP_KEYS = {"T15": "sst2", "T16": "sst2", "T17": "agnews", "T18": "agnews_noise", "T19": "agnews_noise"}
 
 
@@ -138,10 +139,10 @@ def _nlp_kwargs(key: str, row: str) -> dict:
     return kw
 
 
-def cells() -> dict[tuple[str, str, str], dict]:
+def cells(tables: tuple[str, ...] = TABLES) -> dict[tuple[str, str, str], dict]:
     """(task key, block, row) -> published best/final/drop/peak (mean, sd) of every covered cell."""
     out: dict[tuple[str, str, str], dict] = {}
-    for table in TABLES:
+    for table in tables:
         ref = thesis_numbers(table)
         for (block, row), part in ref.groupby(["block", "row"], sort=False):
             if row == "Fixed ×1.0":
@@ -152,9 +153,9 @@ def cells() -> dict[tuple[str, str, str], dict]:
     return out
 
 
-def write_archive(root: Path) -> Path:
-    """Write the five-seed runs of every covered cell under ``root``; returns ``root``."""
-    for (key, block, row), m in cells().items():
+def write_archive(root: Path, tables: tuple[str, ...] = TABLES) -> Path:
+    """Write the five-seed runs of every cell of ``tables`` under ``root``; returns ``root``."""
+    for (key, block, row), m in cells(tables).items():
         if key == "cifar100":
             setting, opt = (block.split(" ") + ["AdamW"])[:2] if block else ("clean", "AdamW")
             ntype, rate = SETTINGS.get(setting, ("none", 0.0))
