@@ -268,10 +268,10 @@ def evidence_text(cells: pd.DataFrame, claim: Claim) -> str:
     where = f"{direction} of {k} cells in the claimed direction" if k > 1 else \
         ("in the claimed direction" if direction else "against the claimed direction")
     if (cells["cell"] == "untestable").any():
-        return f"{where}; Δ {span}; {n}: no CI below two seeds per cell"
+        return f"{where}; effect {span}; {n}: no CI below two seeds per cell"
     sup = int((cells["cell"] == "supports").sum())
     test = cells["test"].iloc[0]
-    return f"{where}; Δ {span}; {n}; {test}: {sup} of {k} with the 95 % CI on the claimed side"
+    return f"{where}; effect {span}; {n}; {test}: {sup} of {k} with the 95 % CI on the claimed side"
 
 
 def claims_table(runs: Runs, built: Built) -> tuple[pd.DataFrame, pd.DataFrame]:

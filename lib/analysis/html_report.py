@@ -28,7 +28,7 @@ from lib.analysis.build import STANDIN_LABEL
 from lib.analysis.render import open_archive, rel, write_text
 from lib.results.provenance import provenance
 
-NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
+NOTEBOOKS = ("analysis_claims", "analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
              "analysis_controller", "analysis_checkpoints", "analysis_peers", "reproduction_report")
 KERNEL = "aees"
 
@@ -109,9 +109,9 @@ def build_report(archive: str = "results/mini", figures: str | None = None) -> P
     prov = provenance()
     sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
     title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}."
-             "\n\nChapters: clean CIFAR-100, noisy CIFAR-100, NLP, ablations, compute cost, controller behaviour, "
-             "peak-checkpoint diagnostics, the schedule-free peers (beyond the thesis), and the reproduction report "
-             "(thesis vs this archive)." + stand)
+             "\n\nChapters: the thesis's claims tested on this archive, clean CIFAR-100, noisy CIFAR-100, NLP, "
+             "ablations, compute cost, controller behaviour, peak-checkpoint diagnostics, the schedule-free peers "
+             "(beyond the thesis), and the reproduction report (thesis vs this archive)." + stand)
     return to_html(combine(paths, title), ctx.out / "report.html")
 
 
