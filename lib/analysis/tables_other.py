@@ -105,10 +105,15 @@ def rerun_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.Data
     return _ckpt_frame(_final_diagnostics(chosen), setting, optimizer, method)
 
 
-def checkpoint_rows(runs: Runs, setting: str, optimizer: str, method: str) -> pd.DataFrame:
-    """One row per seed for F13: this project's best-epoch diagnostics, else a thesis archive's re-runs."""
-    rows = best_epoch_rows(runs, setting, optimizer, method)
-    return rows if not rows.empty else rerun_rows(runs, setting, optimizer, method)
+def checkpoint_rows(runs: Runs, setting: str, optimizer: str, method: str) -> tuple[pd.DataFrame, str]:
+    """One row per seed for F13 and the protocol it follows: the thesis's re-runs to each seed's peak epoch
+    where the archive has them, else the best-epoch weights (for a method without a schedule the same
+    training as a re-run; for a scheduled one not: its LR has not decayed at the peak of the full run)."""
+    rerun = rerun_rows(runs, setting, optimizer, method)
+    if not rerun.empty:
+        return rerun, "re-run to peak"
+    best = best_epoch_rows(runs, setting, optimizer, method)
+    return best, ("best-epoch weights" if not best.empty else "")
 
 
 def _unscheduled(method: str) -> bool:
