@@ -32,7 +32,10 @@ CIFAR_ROWS = {"AdamW": {}, "Baseline": {}, "AdamW + Cosine": {"sched": "cosine"}
               "Fixed ×0.5": {"mode": "random", "lr": (0.5,)}, "Fixed ×2.0": {"mode": "random", "lr": (2.0,)}}
 # Tables whose cells the archive covers: T1-T6 (CIFAR), T15-T19 (NLP); Fixed ×1.0 is the AdamW run.
 TABLES = ("T1", "T2", "T3", "T4", "T5", "T6", "T15", "T16", "T17", "T18", "T19")
-WITH_FIXED = TABLES + ("T9",)  # and the noisy fixed multipliers (the claims' best-fixed comparison)
+# and the noisy fixed multipliers (T9: the claims' best-fixed comparison), the final diagnostics (T7)
+WITH_FIXED = TABLES + ("T9", "T7")
+DIAG_KEYS = {"corr_noisy": "train_corrupted_accuracy_vs_noisy_labels",
+             "corr_clean": "train_corrupted_accuracy_vs_clean_labels", "train_clean": "train_clean_accuracy"}
 NLP_KEYS = {"T15": "sst2", "T16": "sst2", "T17": "agnews", "T18": "agnews_noise", "T19": "agnews_noise"}
 
 
@@ -95,6 +98,12 @@ def off_ties(m: dict[str, tuple[float, float]], digits: int) -> tuple[float, flo
     raise ValueError(f"no tie-free means for {m}")
 
 
+def _off_tie(x: float, digits: int) -> float:
+    """``x`` moved 1e-9 towards the side it prints on when it sits on a rounding tie (see ``off_ties``)."""
+    gap = float(f"{x:.{digits}f}") - x
+    return x + math.copysign(1e-9, gap) if abs(abs(gap) - 0.5 * 10 ** -digits) < 1e-9 else x
+
+
 def _climb(p: list[int], score, epochs: int) -> list[int]:
     """Move epochs between two seeds (sum kept) while the SD gets closer to the target."""
     improved = True
@@ -111,7 +120,7 @@ def _climb(p: list[int], score, epochs: int) -> list[int]:
 
 def _record(task: str, seed: int, best: float, final: float, peak: int, epochs: int, *, opt: str = "AdamW",
             mode: str = "baseline", sched: str = "none", lr=(1.0,), noise=(0.0,), ntype: str = "none",
-            rate: float = 0.0, context: str = "none") -> dict:
+            rate: float = 0.0, context: str = "none", diag: dict | None = None) -> dict:
     val = [0.0] * epochs
     val[-1] = final
     val[peak - 1] = 1.0  # the peak epoch is the curve's first maximum; best/final come from their keys
@@ -119,6 +128,8 @@ def _record(task: str, seed: int, best: float, final: float, peak: int, epochs: 
            "noise_candidates": list(noise), "label_noise_type": ntype, "label_noise_rate": rate,
            "context_mode": context, "reward_instability_lambda": 0.0, "episode_length": 200, "seed": seed,
            "epochs": epochs, "structured_control_mode": "independent"}
+    if diag:
+        cfg["diagnostics"] = {"final_subset_accuracies": diag}
     method = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}[mode]
     return run_result(task, method_name=method, seed=seed, config=cfg, best_val_accuracy=best,
                       final_val_accuracy=final, val_accuracies=val, total_steps=epochs * 10,
@@ -148,8 +159,8 @@ def cells(tables: tuple[str, ...] = TABLES) -> dict[tuple[str, str, str], dict]:
             if row == "Fixed ×1.0":
                 continue
             key = NLP_KEYS.get(table, "cifar100")
-            out[(key, block, row)] = {m: (float(r["mean"]), float(r["std"])) for m, r in
-                                      part.set_index("metric").iterrows()}
+            out.setdefault((key, block, row), {}).update(
+                {m: (float(r["mean"]), float(r["std"])) for m, r in part.set_index("metric").iterrows()})
     return out
 
 
@@ -167,7 +178,9 @@ def write_archive(root: Path, tables: tuple[str, ...] = TABLES) -> Path:
         best, final = seed_values((mean_best / 100, m["best"][1] / 100), (mean_final / 100, m["final"][1] / 100),
                                   m["drop"][1] / 100)
         peaks = peak_epochs(*m["peak_epoch"], epochs, digits)
+        diag = {DIAG_KEYS[k]: (_off_tie(m[k][0], digits) + m[k][1] * U) / 100 for k in DIAG_KEYS if k in m}
         for seed in range(5):
+            kw["diag"] = {k: float(v[seed]) for k, v in diag.items()}
             rec = _record(task, seed, float(best[seed]), float(final[seed]), peaks[seed], epochs, **kw)
             name = f"{key}_{block}_{row}_seed{seed}".replace(" ", "_").replace("×", "x").replace("+", "p")
             (root / f"{name}.json").write_text(json.dumps(rec))
