@@ -96,13 +96,13 @@ def test_table_reproduces_the_thesis_tex(published: Path, tmp_path: Path, table:
 
 
 WHOLE_ROWS = {"T7": "cifar_noisy_detailed_appendix_table", "T8": "cifar_noisy_fixed_lr_ablation_summary_table",
-              "T9": "cifar_noisy_fixed_lr_ablation_detailed_table"}
+              "T9": "cifar_noisy_fixed_lr_ablation_detailed_table", "T20": "nlp_detailed_appendix_table"}
 
 
 @pytest.mark.parametrize("table", sorted(WHOLE_ROWS))
 def test_table_body_reproduces_the_thesis_tex_row_by_row(published: Path, tmp_path: Path, table: str) -> None:
     """Tables of other layouts (T7: with the final diagnostics; T8: best / final / drop in one cell; T9: every
-    method per setting): the body the
+    method per setting; T20: the NLP cells with episode length and axes): the body the
     builder writes, row for row and field for field, block rules included, is the thesis's."""
     built = build(open_archive(published, tmp_path), table)
     assert built.status == "ok", built.missing
