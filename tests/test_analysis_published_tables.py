@@ -95,8 +95,28 @@ def test_table_reproduces_the_thesis_tex(published: Path, tmp_path: Path, table:
     assert not mismatches, mismatches
 
 
+def _mean(field: str) -> str:
+    m = STYLE.match(field)
+    return (m[2] if m else field).split(" $\\pm$")[0]
+
+
+def unmark_ties(rows: list[list[str]], like: list[list[str]] | None = None) -> list[list[str]]:
+    """Marks removed where the published means tie at the printed precision (``like``'s, default ``rows``'s):
+    who won such a tie was decided by unrounded means that a table transcribed from the .tex does not have."""
+    like = like or rows
+    cols = {j: [_mean(r[j]) for r in like if len(r) > j] for j in range(max(len(r) for r in like))}
+    out = []
+    for r, ref in zip(rows, like):
+        out.append([(STYLE.match(f)[2] if STYLE.match(f) else f) if len(ref) > j and cols[j].count(_mean(ref[j])) > 1
+                    else f for j, f in enumerate(r)])
+    return out
+
+
+# Reference CSVs transcribed at the printed precision (INVENTORY section 0): ties cannot be broken.
+TRANSCRIBED = {"T21"}
 WHOLE_ROWS = {"T7": "cifar_noisy_detailed_appendix_table", "T8": "cifar_noisy_fixed_lr_ablation_summary_table",
-              "T9": "cifar_noisy_fixed_lr_ablation_detailed_table", "T20": "nlp_detailed_appendix_table"}
+              "T9": "cifar_noisy_fixed_lr_ablation_detailed_table", "T20": "nlp_detailed_appendix_table",
+              "T21": "nlp_noise_ablation_table"}
 
 
 @pytest.mark.parametrize("table", sorted(WHOLE_ROWS))
@@ -109,6 +129,8 @@ def test_table_body_reproduces_the_thesis_tex_row_by_row(published: Path, tmp_pa
     want = tex_body((REFERENCE_DIR / "tex" / f"{WHOLE_ROWS[table]}.tex").read_text())
     got = tex_body(to_latex(built.cells, built.styles))
     assert len(got) == len(want)
+    if table in TRANSCRIBED:
+        want, got = unmark_ties(want), unmark_ties(got, like=want)
     assert [g for g, w in zip(got, want) if g != w] == [], [(g, w) for g, w in zip(got, want) if g != w]
 
 
