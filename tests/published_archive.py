@@ -125,13 +125,13 @@ def _climb(p: list[int], score, epochs: int) -> list[int]:
 
 def _record(task: str, seed: int, best: float, final: float, peak: int, epochs: int, *, opt: str = "AdamW",
             mode: str = "baseline", sched: str = "none", lr=(1.0,), noise=(0.0,), ntype: str = "none",
-            rate: float = 0.0, context: str = "none", diag: dict | None = None) -> dict:
+            rate: float = 0.0, context: str = "none", diag: dict | None = None, lam: float = 0.0) -> dict:
     val = [0.0] * epochs
     val[-1] = final
     val[peak - 1] = 1.0  # the peak epoch is the curve's first maximum; best/final come from their keys
     cfg = {"task_name": task, "optimizer": opt, "control_mode": mode, "lr_scheduler": sched, "lr_candidates": list(lr),
            "noise_candidates": list(noise), "label_noise_type": ntype, "label_noise_rate": rate,
-           "context_mode": context, "reward_instability_lambda": 0.0, "seed": seed,
+           "context_mode": context, "reward_instability_lambda": lam, "seed": seed,
            # the thesis's NLP baselines record the unused default episode length 100 (T20 prints it)
            "episode_length": 100 if mode == "baseline" and task != "cifar100" else 200,
            "epochs": epochs, "structured_control_mode": "independent"}
@@ -192,5 +192,43 @@ def write_archive(root: Path, tables: tuple[str, ...] = TABLES) -> Path:
             kw["diag"] = {k: float(v[seed]) for k, v in diag.items()}
             rec = _record(task, seed, float(best[seed]), float(final[seed]), peaks[seed], epochs, **kw)
             name = f"{key}_{block}_{row}_seed{seed}".replace(" ", "_").replace("×", "x").replace("+", "p")
+            (root / f"{name}.json").write_text(json.dumps(rec))
+    return root
+
+
+# The ablations (T22-T24): their reference cells that are not main cells, as (table, block, row) -> run kwargs.
+_AEES_LR = {"mode": "adaptive", "lr": (0.5, 1.0, 2.0)}
+ABLATION_RUNS = {
+    ("T22", "cifar_clean", "0p1"): ("cifar100", {**_AEES_LR, "lam": 0.1}),
+    ("T22", "cifar_noisy", "0p1"): ("cifar100", {**_AEES_LR, "lam": 0.1, "ntype": "symmetric", "rate": 0.2}),
+    ("T23", "cifar_clean", "trend"): ("cifar100", {**_AEES_LR, "context": "trend"}),
+    ("T23", "cifar_noisy", "trend"): ("cifar100", {**_AEES_LR, "context": "trend", "ntype": "symmetric", "rate": 0.2}),
+    ("T23", "sst2", "none"): ("sst2", {"mode": "adaptive", "lr": NLP_GRIDS["sst2"][0], "noise": NLP_GRIDS["sst2"][1]}),
+    # T24: sym20 AEES with the trend context over half the thesis's epochs, LR-only vs the small-σ grid
+    ("T24", "", "No gradient noise"): ("cifar100", {**_AEES_LR, "context": "trend", "ntype": "symmetric", "rate": 0.2,
+                                                    "epochs": 100}),
+    ("T24", "", "Gradient-noise injection"): ("cifar100", {**_AEES_LR, "noise": (0.0, 0.0025, 0.005), "context": "trend",
+                                                           "ntype": "symmetric", "rate": 0.2, "epochs": 100}),
+}
+ABLATION_METRICS = {"peak": "best", "gap": "drop"}  # T24's names
+
+
+def write_ablations(root: Path) -> Path:
+    """Five seeds per ablation cell of ``ABLATION_RUNS`` with the published means and SDs (the ablation CSVs
+    publish no peak epoch: every seed peaks at epoch 10); returns ``root``."""
+    for (table, block, row), (task, kw) in ABLATION_RUNS.items():
+        ref = thesis_numbers(table)
+        part = ref[(ref["block"] == block) & (ref["row"] == row)]
+        m = {ABLATION_METRICS.get(r.metric, r.metric): (float(r.mean), float(r.std)) for r in part.itertuples()}
+        digits = 2 if table == "T24" else 1
+        mean_best, mean_final = off_ties(m, digits)
+        drop_sd = m["drop"][1] if not math.isnan(m["drop"][1]) else math.sqrt(m["best"][1] ** 2 + m["final"][1] ** 2)
+        best, final = seed_values((mean_best / 100, m["best"][1] / 100), (mean_final / 100, m["final"][1] / 100),
+                                  drop_sd / 100)
+        kw = dict(kw)
+        epochs = kw.pop("epochs", 200 if task == "cifar100" else 5)
+        for seed in range(5):
+            rec = _record(task, seed, float(best[seed]), float(final[seed]), min(10, epochs - 1), epochs, **kw)
+            name = f"ablation_{table}_{block}_{row}_seed{seed}".replace(" ", "_")
             (root / f"{name}.json").write_text(json.dumps(rec))
     return root

@@ -16,7 +16,7 @@ import pytest
 from lib.analysis.reference import REFERENCE_DIR
 from lib.analysis.render import build, open_archive
 from lib.analysis.style import to_latex
-from published_archive import TABLES, WITH_FIXED, write_archive
+from published_archive import TABLES, WITH_FIXED, write_ablations, write_archive
 
 TEX_FILES = {"T1": "cifar_clean_main_table", "T2": "cifar_clean_fixed_lr_ablation_table",
              "T3": "cifar_clean_compact_appendix_table", "T4": "cifar_asym20_main_table",
@@ -60,7 +60,8 @@ def tex_body(text: str) -> list[list[str]]:
             out.append(["midrule"])
         elif line.endswith("\\\\"):
             fields = [re.sub(r"\\multirow\{\d+\}\{\*\}\{(.*)\}", r"\1", f.strip()) for f in line[:-2].split("&")]
-            out.append([re.sub(r"Fixed \$\\times\$(\d)", r"Fixed \1", f) for f in fields])
+            fields = [re.sub(r"Fixed \$\\times\$(\d)", r"Fixed \1", f) for f in fields]
+            out.append([next((f.replace(k, v) for k, v in MACROS.items() if k in f), f) for f in fields])
     return out
 
 
@@ -80,7 +81,7 @@ def built_table(built) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
-    return write_archive(tmp_path_factory.mktemp("published"), WITH_FIXED)
+    return write_ablations(write_archive(tmp_path_factory.mktemp("published"), WITH_FIXED))
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -116,7 +117,9 @@ def unmark_ties(rows: list[list[str]], like: list[list[str]] | None = None) -> l
 TRANSCRIBED = {"T21"}
 WHOLE_ROWS = {"T7": "cifar_noisy_detailed_appendix_table", "T8": "cifar_noisy_fixed_lr_ablation_summary_table",
               "T9": "cifar_noisy_fixed_lr_ablation_detailed_table", "T20": "nlp_detailed_appendix_table",
-              "T21": "nlp_noise_ablation_table"}
+              "T21": "nlp_noise_ablation_table", "T22": "instability_penalty_ablation_table",
+              "T23": "trend_context_ablation_table", "T24": "cifar_noise_ablation_table"}
+MACROS = {"\\cifar{}": "CIFAR-100", "\\sst{}": "SST-2"}  # the thesis's name macros
 
 
 @pytest.mark.parametrize("table", sorted(WHOLE_ROWS))
