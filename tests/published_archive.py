@@ -207,8 +207,9 @@ ABLATION_RUNS = {
     # T24: sym20 AEES with the trend context over half the thesis's epochs, LR-only vs the small-σ grid
     ("T24", "", "No gradient noise"): ("cifar100", {**_AEES_LR, "context": "trend", "ntype": "symmetric", "rate": 0.2,
                                                     "epochs": 100}),
-    ("T24", "", "Gradient-noise injection"): ("cifar100", {**_AEES_LR, "noise": (0.0, 0.0025, 0.005), "context": "trend",
-                                                           "ntype": "symmetric", "rate": 0.2, "epochs": 100}),
+    ("T24", "", "Gradient-noise injection"): ("cifar100", {**_AEES_LR, "noise": (0.0, 0.0025, 0.005),
+                                                           "context": "trend", "ntype": "symmetric", "rate": 0.2,
+                                                           "epochs": 100}),
 }
 ABLATION_METRICS = {"peak": "best", "gap": "drop"}  # T24's names
 

@@ -1,4 +1,5 @@
-"""The claims table (C1): the verdict rule, the thesis's own verdicts, and an archive built from the published numbers."""
+"""The claims table (C1): the verdict rule, the thesis's own verdicts, and an archive built from the published
+numbers."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_verdict_rule() -> None:
     less = Claim("Z", "a drops less", "test", "T18", "drop", "a", "b", kind="less")
     assert cell_verdict(cell(-2, -3, -1), less) == "supports" and cell_verdict(cell(2, 1, 3), less) == "contradicts"
     assert cell_verdict(cell(0.5, -1, 2), WITHIN) == "supports"
-    assert cell_verdict(cell(8, 6, 10), WITHIN) == "contradicts" and cell_verdict(cell(3, 1, 7), WITHIN) == "inconclusive"
+    assert cell_verdict(cell(8, 6, 10), WITHIN) == "contradicts"
+    assert cell_verdict(cell(3, 1, 7), WITHIN) == "inconclusive"
 
 
 def test_statistics_of_a_cell() -> None:

@@ -4,7 +4,8 @@ A quoted number carries an HTML comment right after it (invisible on GitHub and 
 Markdown) that names where it comes from: an artifact id, a block, a row and a metric of that
 artifact's long-form numbers (``Built.numbers``, display units: %, pp, epochs), optionally scaled::
 
-    AdamW 71.0<!-- archive T6 | sym40 AdamW | Baseline | best --> % -> 61.0<!-- archive T6 | sym40 AdamW | Baseline | final --> %
+    AdamW 71.0<!-- archive T6 | sym40 AdamW | Baseline | best --> % to
+    61.0<!-- archive T6 | sym40 AdamW | Baseline | final --> %
     memorised 0.79<!-- archive T11 | sym40 SGD | Baseline | best-epoch weights corr_noisy | x0.01 -->
 
 ``check_quotes(text, numbers_of)`` compares each quoted number with the archive's value rounded to
