@@ -26,7 +26,7 @@ from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 from lib.data import AGNEWS_NOISE_SEED
 
 
-# The schedule-free peers (issue 15, beyond the thesis; lib.control.peers builds them).
+# The schedule-free peers (beyond the thesis; lib.control.peers builds them).
 PEERS = ("ScheduleFreeAdamW", "Prodigy")
 TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
 PRODIGY_DEFAULT_LR = 1.0  # the prodigyopt README recommends lr 1 (its default) for every network
@@ -68,7 +68,7 @@ def _rehearsal_max_steps() -> Any:
 
 
 MACHINERY = ("project", "thesis")
-# What machinery=thesis changes (issue 12 part 4). Recorded in every RunResult's config block as
+# What machinery=thesis changes. Recorded in every RunResult's config block as
 # ``machinery_details`` (lib.train.thesis_machinery). The thesis profile's accuracy runs keep "project".
 _MACHINERY_DOC = ("project (default: FastAEES, device-resident CIFAR batches, per-epoch checkpoints) | "
                   "thesis (what the thesis timed: stock pulseopt.AEES, the SGD baseline through pulseopt's "
@@ -256,7 +256,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # CPU scale on the offline stand-in. Few images for many epochs so that the memorisation
     # phase under label noise is reached (DESIGN.md); episode length keeps >= 15 episodes.
     "mini": {
-        # CIFAR (issue 10 calibration, stand-in generator v3): 512 images (5.12 per class), batch 32
+        # CIFAR (stand-in generator v3, calibrated in docs/miniature.md): 512 images (5.12 per class), batch 32
         # = 16 steps/epoch, 90 epochs, 8-step episodes (half an epoch, as 200 of 391 steps in the
         # thesis) = 180 episodes. The classes are easy and each image stays memorisable, so under
         # label noise the clean signal is learned first (the baselines peak well before the end) and

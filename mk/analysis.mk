@@ -4,14 +4,15 @@
 #   make figures                                  # every table/figure of results/mini into figures/ (~1 min;
 #                                                 # afterwards only the chapters whose inputs changed)
 #   make figures ARCHIVE=/data/archived_results   # the same from a thesis archive (RunResult JSON files)
-#   make report                                   # analysis notebooks -> figures/report.html (code hidden)
+#   make report                                   # every table and figure -> figures/report.html (one
+#                                                 # self-contained page; one line per chapter)
 #   make -n figures report / make -q figures report   # what would be rebuilt / exit 0 when nothing would
 #   make summaries RESULTS=results/mini           # per-run and per-group summary CSVs of any results directory
 #   make analysis-notebooks                       # rewrite + re-execute the committed analysis notebooks (results/mini)
 #                                                 # and the exploration notebook
 #   make test-notebooks                           # nbval on the committed analysis and exploration notebooks
 #
-# figures/index.csv: one row per artifact (T1-T24, F2-F17, X1-X5) with status ok / partial / missing-runs,
+# figures/index.csv: one row per artifact (T1-T24, F2-F17, X1-X6) with status ok / partial / missing-runs,
 # the SHA-256 of its input files and of the analysis code (content hashes, not the commit: the committed
 # figures/ rebuild byte for byte on a fresh clone) and the archive it was built from.
 
@@ -60,11 +61,12 @@ $(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) | setup
 	@rm -f $(FIGURES)/.make/*/$*.csv
 	$(INCREMENTAL) chapter $* --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamp '$@'
 
-## report: run the analysis notebooks on ARCHIVE and join them into FIGURES/report.html (inputs hidden);
-## rebuilt when the figures index, the notebooks or the analysis code change
+## report: every table and figure of ARCHIVE, each thesis table beside the published one, in one
+## self-contained page FIGURES/report.html (no network needed to read it); rebuilt when the figures
+## index, the analysis code or the page template change
 report: $(FIGURES)/report.html
 
-$(FIGURES)/report.html: $(FIGURES)/index.csv $(REPORT_NOTEBOOKS) $(ANALYSIS_CODE) | setup
+$(FIGURES)/report.html: $(FIGURES)/index.csv $(ANALYSIS_CODE) lib/analysis/report.html.j2 | setup
 	$(PY) -m lib.analysis.html_report --archive '$(ARCHIVE)' --out '$(FIGURES)'
 
 ## summaries: run_summary.csv / group_summary.csv of RESULTS (any results directory)

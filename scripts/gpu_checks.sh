@@ -82,7 +82,7 @@ AEES_TEST_DEVICE=cuda "$PY" -m pytest tests/test_fast_aees.py -q -p no:cacheprov
   | tee "$DEST/test_fast_aees.log" || status=1
 
 echo "== make rehearse DEVICE=cuda (python -m lib.rehearse --device cuda)"
-# The thesis path at full size on the offline replica, capped runs (issue 12): the first thing to run
+# The thesis path at full size on the offline replica, capped runs: the first thing to run
 # on a GPU machine. Needs papermill and a Jupyter kernel named 'aees' for this Python.
 if "$PY" -c "import papermill, ipykernel" 2>/dev/null; then
   "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qw aees \

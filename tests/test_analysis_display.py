@@ -1,16 +1,15 @@
-"""Tables as Styler HTML with real bold/italics, captions and the stand-in label; figures with alt text."""
+"""Tables as Styler HTML with real bold/italics, captions and the stand-in label; figures with alt text
+(the report's <img alt>: tests/test_html_report.py)."""
 
 from __future__ import annotations
 
 import re
 
-import nbformat
 import pandas as pd
 import pytest
 
 from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids
 from lib.analysis.display import alt_text, plain, table_html, untex
-from lib.analysis.html_report import with_alt
 from lib.analysis.plots import new_figure
 from lib.analysis.render import build, open_archive
 
@@ -58,16 +57,6 @@ def test_alt_text_names_panels_axes_series_and_standin() -> None:
     assert text.startswith("F7. Noisy CIFAR-100 sym40: validation curves.")
     assert "Panel 'Sym. 40%, SGD+M'; val. accuracy (%) against epoch; series: Baseline, AEES." in text
     assert text.endswith("Offline stand-in — not thesis numbers.")
-
-
-def test_report_figures_get_alt_attribute_and_missing_alt_is_an_error() -> None:
-    out = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0K", "text/plain": "a \"quoted\" figure"},
-                                 metadata={"image/png": {"alt": "a \"quoted\" figure"}})
-    with_alt(out)
-    assert out.data["text/html"] == '<img alt="a &quot;quoted&quot; figure" src="data:image/png;base64,iVBORw0K">'
-    bare = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0K"})
-    with pytest.raises(ValueError, match="no alt text"):
-        with_alt(bare)
 
 
 @pytest.mark.slow

@@ -134,12 +134,12 @@ def test_index_statuses_files_hash_and_standin_label(tmp_path: Path) -> None:
     ctx = open_archive(arch, out)
     index = render_all(ctx)
     written = pd.read_csv(out / "index.csv", keep_default_na=False)
-    assert list(written.columns) == INDEX_COLUMNS and len(written) == 46
+    assert list(written.columns) == INDEX_COLUMNS and len(written) == 47
     assert written["id"].tolist()[:4] == ["C1", "T1", "T2", "T3"] and \
-        written["id"].tolist()[-5:] == ["X1", "X2", "X3", "X4", "X5"]
+        written["id"].tolist()[-6:] == ["X1", "X2", "X3", "X4", "X5", "X6"]
     status = dict(zip(written["id"], written["status"]))
     assert (status["T1"], status["T4"], status["F2"], status["F3"]) == ("partial", "missing-runs", "partial", "ok")
-    assert status["X5"] == "missing-runs"  # no noisy CIFAR runs
+    assert status["X5"] == status["X6"] == "missing-runs"  # no noisy CIFAR runs, no timing runs
     t1 = written.set_index("id").loc["T1"]
     inputs = sorted(str(p) for p in arch.glob("*.json"))
     assert t1["inputs_sha256"] == inputs_sha256(inputs) and t1["n_runs"] == 4 and t1["archive"] == str(arch)

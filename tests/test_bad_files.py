@@ -1,5 +1,5 @@
 """A run is never lost to a bad file: unreadable checkpoints, damaged stand-in data and caches,
-and a disk that fills up during a checkpoint or result write (issue 13, part 6)."""
+and a disk that fills up during a checkpoint or result write."""
 
 from __future__ import annotations
 

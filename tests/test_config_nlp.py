@@ -36,7 +36,7 @@ def test_flag_defaults_are_the_thesis_runner_defaults():
 @pytest.mark.parametrize("task", NLP)
 def test_nlp_configs_have_no_cifar_keys_and_no_token(task):
     names = set(config.field_docs(task))
-    # ``optimizer`` is a parameter (the peers' base optimizer, issue 15) but AdamW runs never record it
+    # ``optimizer`` is a parameter (the peers' base optimizer) but AdamW runs never record it
     assert not names & {"control_mode", "momentum", "control_regime", "hf_token", "label_noise_type", "model_width"}
     assert config.TASK_CONFIGS[task]().optimizer == "AdamW"
     assert {"method", "max_length", "cache_dir", "tokenized_dataset_dir", "pretokenize_only",

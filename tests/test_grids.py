@@ -23,9 +23,9 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "cifar-clean": (8, 40), "cifar-noisy": (36, 180), "sst2": (6, 30), "agnews-clean": (4, 20),
     "agnews-noisy": (9, 45), "ablation-penalty": (2, 10), "ablation-trend": (3, 15),
     "ablation-cifar-noise": (2, 10),
-    "compute-overhead": (64, 192),  # 32 project-machinery cells, 32 thesis-machinery cells (issue 12)
-    "peers": (16, 80),  # beyond the thesis (issue 15)
-    "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs (issue 12)
+    "compute-overhead": (64, 192),  # 32 project-machinery cells, 32 thesis-machinery cells
+    "peers": (16, 80),  # beyond the thesis
+    "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs
 }
 MINI_COUNTS = {"cifar-clean": 24, "cifar-noisy": 36, "sst2": 18, "agnews-clean": 12, "agnews-noisy": 27,
                "ablation-penalty": 4, "ablation-trend": 6, "ablation-cifar-noise": 4, "compute-overhead": 64,

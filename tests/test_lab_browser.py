@@ -32,7 +32,7 @@ NOTEBOOK = "explore_aees.ipynb"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--window-size=1400,1000")
+                  "--disable-dev-shm-usage")
 START_TIMEOUT = 120
 RUN_TIMEOUT = 600  # explore_aees.ipynb itself: see the README (a few minutes on two busy cores)
 
@@ -112,14 +112,17 @@ def lab(tmp_path):
         log.close()
 
 
-def _chromium(binary: str, driver: str, profile: Path):
+def _chromium(binary: str, driver: str, profile: Path, *, size: str = "1400,1000", logging: bool = False):
+    """Headless Chromium; ``logging`` keeps the DevTools performance log (every network request)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*CHROMIUM_FLAGS, f"--window-size={size}", f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    if logging:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
 

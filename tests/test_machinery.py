@@ -1,4 +1,4 @@
-"""Issue 12 part 4: the thesis machinery (``machinery=thesis``) and the timed epoch.
+"""The thesis machinery (``machinery=thesis``) and the timed epoch.
 
 * the thesis machinery really builds stock ``pulseopt.AEES``, pulseopt's SGD wrapper for the SGD
   baseline, a torch DataLoader with 2 workers and torchvision's PIL transforms, writes no

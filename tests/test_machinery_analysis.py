@@ -1,4 +1,4 @@
-"""Issue 12 parts 4 and 5 in the analysis, on small synthetic archives:
+"""The thesis machinery and the peak re-runs in the analysis, on small synthetic archives:
 T13/T14 set the thesis machinery's timing beside this project's; T11/T12 set the thesis' re-run-to-peak
 protocol beside this project's best-epoch weights, and still build without re-runs."""
 

@@ -1,4 +1,4 @@
-"""Issue 12 part 5: the cifar-peak-rerun grid (planned from its finished parents) and the mini-archive order."""
+"""The cifar-peak-rerun grid (planned from its finished parents) and the mini-archive order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Progress within an epoch: silent in tests, throttled plain lines in logs (issue 13, part 7)."""
+"""Progress within an epoch: silent in tests, throttled plain lines in logs."""
 
 from __future__ import annotations
 

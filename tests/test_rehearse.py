@@ -1,4 +1,4 @@
-"""make preflight / make rehearse (issue 12), and the fidelity corrections of T14, T15-T19, T20."""
+"""make preflight / make rehearse, and the fidelity corrections of T14, T15-T19, T20."""
 
 from __future__ import annotations
 

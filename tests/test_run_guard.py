@@ -1,4 +1,4 @@
-"""Output paths are checked and the run is locked before any data is touched (issue 13, part 6)."""
+"""Output paths are checked and the run is locked before any data is touched."""
 
 from __future__ import annotations
 

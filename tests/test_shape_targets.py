@@ -1,4 +1,4 @@
-"""The shape check (issue 10): ``lib.analysis.shape.shape_checks`` and table X5 on small hand-made archives with
+"""The shape check: ``lib.analysis.shape.shape_checks`` and table X5 on small hand-made archives with
 known answers, and the targets on the committed ``results/mini``.
 
 ``EXPECTED_UNMET`` names the checks the committed archive is known not to meet, each with the reason; the
@@ -27,7 +27,7 @@ from lib.grids.definitions import GRIDS
 from runresult_factory import run_result
 
 # Checks the committed results/mini does not meet yet: name -> why (filled in after each regeneration).
-EXPECTED_UNMET: dict[str, str] = {  # measured on the committed archive (issue 10; docs/miniature.md)
+EXPECTED_UNMET: dict[str, str] = {  # measured on the committed archive (docs/miniature.md)
     'target1.asym20.AdamW.baseline.rel_peak':
         'the mini curves rise to a plateau and slide, so the first maximum lands late; with three seeds the mean is 0.42-0.90 at 90 epochs, and 140 epochs (over the budget) bring it into the first third for AdamW under sym20/sym40 only (docs/miniature.md, third round)',
     'target1.asym20.AdamW.baseline.drop':

@@ -3,7 +3,7 @@
 * ``load``: ``load_archive(path)`` -> one row per run; bad files reported in
   ``df.attrs["skipped"]``; ``load_run``; ``inputs_sha256``.
 * ``identify``: task, setting, optimizer, thesis method label, axis, grids, λ, context.
-* ``labels``: every display string of the thesis tables, in one place.
+* ``labels``: every display string of the thesis tables and figures (``figure_name``), in one place.
 * ``aggregate``: per-run metrics, group mean ± sample SD, paired bootstrap/t-test.
 * ``style``: thesis rounding, bold/italic ranking, LaTeX via ``Styler`` plus CSV.
 * ``summaries``: the per-run and per-group summary CSVs (also a CLI).

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lib.analysis.build import Built, Runs, artifact
+from lib.analysis.labels import TASK_LABELS, figure_name
 from lib.analysis.plots import ARM_COLORS, new_figure, odd_window
 from lib.analysis.tables_cifar import cifar_rows
 from lib.analysis.tables_nlp import nlp_rows
@@ -64,7 +65,7 @@ def _dual_noisy_agnews(runs: Runs, built: Built) -> pd.DataFrame:
 
 
 @artifact("F9", "figure", "controller", "arm_selection_agnews_noisy",
-          "Arm selection over training, noisy AG News AEES-Dual + WL")
+          "Arm selection over training, noisy AG News Linear + AEES-Dual")
 def f9(runs: Runs) -> Built:
     built = Built()
     rows = _dual_noisy_agnews(runs, built)
@@ -86,6 +87,19 @@ def f9(runs: Runs) -> Built:
     return built
 
 
+def epoch_arm_fractions(runs: Runs, path: str, arms: list[float], window: int) -> np.ndarray:
+    """[arm, epoch] fraction of one run's episodes that chose each LR arm, pooled over a centred window of
+    ``window`` epochs (an episode counts in the epoch it ends in)."""
+    rec, logs = runs.record(path), episodes(runs, path)
+    epochs = int(rec["total_epochs"])
+    spe = rec["total_steps"] / epochs
+    ep = np.minimum(np.asarray(logs["episode_end_steps"]) // spe, epochs - 1).astype(int)
+    idx = snap(logs["selected_lr_values"], arms)
+    counts = pd.DataFrame([np.bincount(ep[idx == a], minlength=epochs) for a in range(len(arms))]).T
+    pooled = counts.rolling(window, center=True, min_periods=1).sum().to_numpy().T
+    return pooled / np.maximum(pooled.sum(axis=0, keepdims=True), 1)
+
+
 @artifact("F10", "figure", "controller", "arm_selection_cifar_sym40_paired",
           "LR arm fractions per epoch, sym40 CIFAR-100 AdamW: AEES and Cosine + AEES")
 def f10(runs: Runs) -> Built:
@@ -98,37 +112,32 @@ def f10(runs: Runs) -> Built:
         return built
     fig, axes = new_figure(2, width=5.0, sharey=True)
     for ax, (method, rows) in zip(axes, panels):
-        ax.set(title=method, xlabel="epoch")
+        ax.set(title=method, xlabel="epoch", ylim=(0, 1))
         if rows.empty:
             ax.text(0.5, 0.5, "no runs", ha="center", transform=ax.transAxes)
             continue
         arms = grid_values(rows["lr_grid"].iloc[0])
-        per_seed = []
-        for p in rows["path"]:
-            rec, logs = runs.record(p), episodes(runs, p)
-            spe = rec["total_steps"] / rec["total_epochs"]
-            ep = np.minimum(np.asarray(logs["episode_end_steps"]) // spe + 1, rec["total_epochs"]).astype(int)
-            idx = snap(logs["selected_lr_values"], arms)
-            per_seed.append([[np.mean(idx[ep == e] == a) if (ep == e).any() else np.nan
-                              for e in range(1, rec["total_epochs"] + 1)] for a in range(len(arms))])
-        n = min(len(s[0]) for s in per_seed)
-        arr = np.asarray([[a[:n] for a in s] for s in per_seed])  # seed, arm, epoch
+        window = odd_window(int(rows["epochs"].min()))
+        per_seed = [epoch_arm_fractions(runs, p, arms, window) for p in rows["path"]]
+        n = min(s.shape[1] for s in per_seed)
+        arr = np.stack([s[:, :n] for s in per_seed])  # seed, arm, epoch
         x = np.arange(1, n + 1)
         for a, arm in enumerate(arms):
-            mean = np.nanmean(arr[:, a], axis=0)
-            sd = np.nanstd(arr[:, a], axis=0, ddof=1) if len(arr) > 1 else np.zeros(n)
+            mean = arr[:, a].mean(axis=0)
+            sd = arr[:, a].std(axis=0, ddof=1) if len(arr) > 1 else np.zeros(n)
             ax.plot(x, mean, color=ARM_COLORS[a], label=f"m={arm:.1f}")
             ax.fill_between(x, np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=ARM_COLORS[a], alpha=0.15,
                             lw=0)
         ax.axhline(1 / len(arms), color="black", ls=":", lw=1, label="uniform 1/K")
-        ax.legend(fontsize=7)
+        ax.set_title(f"{method} ({len(arr)} seed{'s' if len(arr) > 1 else ''}, {window}-epoch window)")
+        ax.legend(fontsize=7, loc="upper right")
     axes[0].set_ylabel("fraction of episodes")
     built.figure = fig
     return built
 
 
 @artifact("F11", "figure", "controller", "reward_per_arm_agnews_noisy",
-          "Episode reward per arm, noisy AG News AEES-Dual + WL")
+          "Episode reward per arm, noisy AG News Linear + AEES-Dual")
 def f11(runs: Runs) -> Built:
     built = Built()
     rows = _dual_noisy_agnews(runs, built)
@@ -146,20 +155,20 @@ def f11(runs: Runs) -> Built:
         pos = [i for i, v in enumerate(pooled) if v]
         if pos:
             ax.violinplot([pooled[i] for i in pos], positions=pos, showmedians=True)
-            for i in pos:
-                ax.annotate(f"{np.median(pooled[i]):.3g}", (i, np.median(pooled[i])), fontsize=7,
-                            xytext=(8, 0), textcoords="offset points")
+        # the median and the episode count go under the arm's name, where nothing else is drawn
+        ticks = [fmt.format(a) + (f"\nmedian {np.median(v):+.3f}\n{len(v)} episodes" if v else "\nnever chosen")
+                 for a, v in zip(arms, pooled)]
         ax.axhline(0, color="black", ls="--", lw=0.8)
-        ax.set_xticks(range(len(arms)), [fmt.format(a) for a in arms])
+        ax.set_xticks(range(len(arms)), ticks, fontsize=8)
         ax.set_title(f"{'LR' if 'lr' in key else 'σ'} axis (pooled over {len(rows)} seeds)")
     axes[0].set_ylabel("episode reward (clipped)")
     built.figure = fig
     return built
 
 
-F12_REGIMES = (("Clean CIFAR AEES-LR + Linear", "cifar", "AEES + Linear"),
-               ("SST-2 AEES-Dual + WL", "sst2", "AEES + WL"),
-               ("Noisy AG News AEES-Dual + WL", "agnews_noise", "AEES + WL"))
+F12_REGIMES = (("Clean CIFAR-100, Linear + AEES", "cifar", "AEES + Linear"),
+               ("SST-2, Linear + AEES-Dual", "sst2", "AEES + WL"),
+               ("Noisy AG News, Linear + AEES-Dual", "agnews_noise", "AEES + WL"))
 
 
 @artifact("F12", "figure", "controller", "update_norm_trajectory",
@@ -216,7 +225,7 @@ def coverage(runs: Runs) -> pd.DataFrame:
                     "episodes": len(li), "grid": f"{len(lr_arms)}×{len(sg_arms)}",
                     "pairs_tried": len(pairs), "pairs_possible": len(lr_arms) * len(sg_arms),
                     "coverage": len(pairs) / (len(lr_arms) * len(sg_arms)),
-                    "locked_to_warmup": set(pairs) == warm,
+                    "locked_to_warmup": set(pairs) == warm, "timing": bool(r.timing),
                     "counts": {(lr_arms[a], sg_arms[b]): c for (a, b), c in sorted(pairs.items())},
                     "path": r.path})
     return pd.DataFrame(out)
@@ -265,12 +274,18 @@ def x2(runs: Runs) -> Built:
     built, cov = _dual_coverage(runs)
     if cov.empty:
         return built
-    shown = cov.head(MAX_HEATMAPS)
+    # one run per configuration (its lowest seed), timing repeats left out: X1 lists every run
+    configs = cov[~cov["timing"]].drop_duplicates(["task", "setting", "method", "context", "mode"])
+    if configs.empty:
+        built.missing.append("AEES-Dual runs other than timing repeats")
+        built.inputs = []
+        return built
+    shown = configs.head(MAX_HEATMAPS)
     built.inputs = list(shown["path"])
-    if len(cov) > MAX_HEATMAPS:
-        built.notes.append(f"first {MAX_HEATMAPS} of {len(cov)} runs shown")
-    ncols = min(4, len(shown))
-    fig, axes = new_figure(ncols, -(-len(shown) // ncols), width=2.9, height=2.7)
+    built.notes.append(f"one run per configuration (lowest seed): {len(shown)} of {len(configs)} configurations "
+                       f"shown; X1 lists all {len(cov)} runs")
+    ncols = min(3, len(shown))
+    fig, axes = new_figure(ncols, -(-len(shown) // ncols), width=3.6, height=3.0)
     for ax, r in zip(axes, shown.itertuples()):
         lr_arms, sg_arms = _arms(runs, r.path)
         mat = np.zeros((len(lr_arms), len(sg_arms)))
@@ -282,8 +297,10 @@ def x2(runs: Runs) -> Built:
                     color="white" if c > mat.max() / 2 else "black")
         ax.set_xticks(range(len(sg_arms)), [f"{s:g}" for s in sg_arms], fontsize=7)
         ax.set_yticks(range(len(lr_arms)), [f"{m:g}" for m in lr_arms], fontsize=7)
-        ax.set_title(f"{r.task} {r.setting} {r.method}\nseed {r.seed}: {r.pairs_tried}/{r.pairs_possible} pairs",
-                     fontsize=8)
+        context = "" if r.context in ("none", None) else f", {r.context} context"
+        mode = "" if r.mode == "independent" else f", {r.mode}"
+        ax.set_title(f"{TASK_LABELS[r.task]} {r.setting}: {figure_name(r.method, r.task)}{context}{mode}\n"
+                     f"seed {r.seed}: {r.pairs_tried} of {r.pairs_possible} pairs tried", fontsize=8)
         ax.set_xlabel("σ", fontsize=7)
         ax.set_ylabel("LR multiplier", fontsize=7)
     for ax in axes[len(shown):]:

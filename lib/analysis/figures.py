@@ -10,15 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from lib.analysis.build import Built, Runs, artifact
-from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS
-from lib.analysis.plots import band, color, curves, new_figure, peak_final_bars, peak_final_markers
+from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS, figure_name
+from lib.analysis.plots import (band, clamp_accuracy, color, curves, marker_legend, new_figure, peak_final_bars,
+                                peak_final_markers)
 from lib.analysis.tables_cifar import cifar_rows
 from lib.analysis.tables_nlp import nlp_rows
 from lib.analysis.tables_other import CKPT_SETTINGS, NOISE_ABLATION, checkpoint_rows, noise_ablation_rows
 
 F2_ROWS = ("AdamW", "AdamW + Cosine", "AdamW + Linear", "AEES", "AEES + Cosine", "AEES + Linear")
-F2_NAMES = {"AdamW": "Flat", "AdamW + Cosine": "Cosine", "AdamW + Linear": "Linear", "AEES + Cosine": "Cosine + AEES",
-            "AEES + Linear": "Linear + AEES"}
 LATE = 20  # epochs shown by F3 / F4
 
 
@@ -29,7 +28,7 @@ def f2(runs: Runs) -> Built:
     if not built.inputs:
         return built
     fig, (ax,) = new_figure(width=6.5)
-    groups = [(F2_NAMES.get(m, m), rows[rows["method"] == m], color(m)) for m in F2_ROWS if (rows["method"] == m).any()]
+    groups = [(figure_name(m), rows[rows["method"] == m]) for m in F2_ROWS if (rows["method"] == m).any()]
     peak_final_bars(ax, groups, ylim=(65, 74))
     ax.set_title("Clean CIFAR-100 (AdamW)")
     built.figure = fig
@@ -54,6 +53,7 @@ def f3(runs: Runs) -> Built:
     for seed, y in zip(rows["seed"], arr):
         ax.plot(x, y, marker=".", label=f"seed {int(seed)}")
     ax.set(xlabel="epoch", ylabel="validation accuracy (%)", title=f"AEES, last {len(x)} epochs")
+    clamp_accuracy(ax)
     ax.legend(fontsize=8)
     built.figure = fig
     return built
@@ -72,40 +72,48 @@ def f4(runs: Runs) -> Built:
         part = rows[rows["method"] == label]
         if not part.empty:
             x, arr = _late(curves(part))
-            band(ax, x - x[-1], arr, label)
+            band(ax, x - x[-1], arr, f"{figure_name(label)} (n={arr.shape[0]})", color(figure_name(label)))
     ax.set(xlabel="epoch relative to the last", ylabel="validation accuracy (%)", title="Late stage, mean ± SD")
+    clamp_accuracy(ax)
     ax.legend(fontsize=8)
     built.figure = fig
     return built
 
 
 def _noisy_curves(runs: Runs, setting: str, ylow: float) -> Built:
+    """Two panels (AdamW | SGD+M), one 5-epoch rolling-mean line ± SD per method, the unsmoothed peak and
+    final markers, one legend below: each method once (its seeds per panel are in the panel title)."""
     built = Built()
     parts = {o: cifar_rows(runs, built, ROW_ORDERS["T4"], setting=setting, optimizer=o) for o in ("AdamW", "SGD")}
     if not built.inputs:
         return built
     fig, axes = new_figure(2, width=5.0, sharey=True)
-    lows = []
+    lows, handles = [], {}
     for ax, (opt, rows) in zip(axes, parts.items()):
         if rows.empty:
             ax.text(0.5, 0.5, "no runs", ha="center", transform=ax.transAxes)
+        seeds = []
         for label in ROW_ORDERS["T4"]:
             part = rows[rows["method"] == label]
             if part.empty:
                 continue
-            arr = curves(part, smooth=5)
-            band(ax, np.arange(1, arr.shape[1] + 1), arr, label)
-            peak_final_markers(ax, part, color(label))
+            arr, name = curves(part, smooth=5), figure_name(label)
+            band(ax, np.arange(1, arr.shape[1] + 1), arr, name, color(name))
+            peak_final_markers(ax, part, color(name))
             lows.append(np.nanmin(arr))
-        ax.set(title=f"{SETTING_LABELS[setting].replace(chr(92), '')}, {OPTIMIZER_FIGURE_LABELS[opt]}",
+            seeds.append(arr.shape[0])
+        n = "" if not seeds else f" (n={min(seeds)})" if min(seeds) == max(seeds) else \
+            f" (n={min(seeds)}–{max(seeds)} per method)"
+        ax.set(title=f"{SETTING_LABELS[setting].replace(chr(92), '')}, {OPTIMIZER_FIGURE_LABELS[opt]}{n}",
                xlabel="epoch")
-    axes[0].set_ylabel("val. accuracy (%), 5-epoch rolling mean")
+        handles.update({lab: h for h, lab in zip(*ax.get_legend_handles_labels())})
+    axes[0].set_ylabel("validation accuracy (%)")
     if lows and min(lows) >= ylow:
         axes[0].set_ylim(bottom=ylow)
-    handles, labels = axes[0].get_legend_handles_labels()
-    h2, l2 = axes[1].get_legend_handles_labels()
-    seen = dict(zip(labels + l2, handles + h2))
-    fig.legend(seen.values(), seen.keys(), loc="outside lower center", ncol=4, fontsize=8)
+    clamp_accuracy(axes[0])
+    lines = list(handles.values()) + marker_legend(smoothed=True)
+    fig.legend(lines, [h.get_label() for h in lines], loc="outside lower center", ncol=3, fontsize=8,
+               title="lines: 5-epoch centred rolling mean ± SD over seeds", title_fontsize=8)
     built.figure = fig
     return built
 
@@ -132,7 +140,7 @@ def f8(runs: Runs) -> Built:
     rows = noise_ablation_rows(runs, built)
     if not built.inputs:
         return built
-    fig, (ax,) = new_figure(width=4.5)
+    fig, (ax,) = new_figure(width=5.0)
     peak_final_bars(ax, [(c, rows[rows["method"] == c]) for c in NOISE_ABLATION if (rows["method"] == c).any()],
                     digits=1)
     ax.set_title("Sym. 20% CIFAR-100, AEES (trend context)")
@@ -162,10 +170,11 @@ def f13(runs: Runs) -> Built:
                 continue
             x, y = rows["ckpt_corr_noisy"] * 100, rows["ckpt_corr_clean"] * 100
             sd = (lambda v: v.std(ddof=1) if len(v) > 1 else 0.0)
-            ax.errorbar(x.mean(), y.mean(), xerr=sd(x), yerr=sd(y), fmt="o", color=color(method), capsize=3,
-                        label=f"{method} (n={len(rows)}, {PROTOCOL_SHORT[protocol]})")
+            ax.errorbar(x.mean(), y.mean(), xerr=sd(x), yerr=sd(y), fmt="o", color=color(figure_name(method)),
+                        capsize=3, label=f"{figure_name(method)} (n={len(rows)}, {PROTOCOL_SHORT[protocol]})")
         ax.set(title=SETTING_LABELS[setting].replace("\\", ""), xlabel="corrupted subset vs noisy labels (%)",
                ylabel="corrupted subset vs clean labels (%)")
+        clamp_accuracy(ax, "both")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
         else:
@@ -179,22 +188,25 @@ def f13(runs: Runs) -> Built:
     return built
 
 
-def _nlp_curves(runs: Runs, key: str, labels: tuple[str, ...], names: dict[str, str], title: str) -> Built:
+def _nlp_curves(runs: Runs, key: str, labels: tuple[str, ...], title: str) -> Built:
+    """One panel: mean ± SD over seeds per method (figure names), the peak and final markers, legend below."""
     built = Built()
     rows = nlp_rows(runs, built, key, labels)
     if not built.inputs:
         return built
+    task = key.split("_")[0]
     fig, (ax,) = new_figure(width=6.0, height=3.8)
     for label in labels:
         part = rows[rows["method"] == label]
         if part.empty:
             continue
-        arr = curves(part)
-        name = names.get(label, label)
-        band(ax, np.arange(1, arr.shape[1] + 1), arr, name, color(label), marker=".")
-        peak_final_markers(ax, part, color(label))
+        arr, name = curves(part), figure_name(label, task)
+        band(ax, np.arange(1, arr.shape[1] + 1), arr, f"{name} (n={arr.shape[0]})", color(name), marker=".")
+        peak_final_markers(ax, part, color(name))
     ax.set(xlabel="epoch", ylabel="validation accuracy (%)", title=title)
-    fig.legend(loc="outside lower center", ncol=3, fontsize=8)
+    clamp_accuracy(ax)
+    lines = ax.get_legend_handles_labels()[0] + marker_legend(smoothed=False)
+    fig.legend(lines, [h.get_label() for h in lines], loc="outside lower center", ncol=3, fontsize=8)
     built.figure = fig
     return built
 
@@ -202,19 +214,15 @@ def _nlp_curves(runs: Runs, key: str, labels: tuple[str, ...], names: dict[str, 
 @artifact("F14", "figure", "nlp", "agnews_noisy_curves", "AG News with 20 % label noise: validation curves")
 def f14(runs: Runs) -> Built:
     labels = ("AdamW", "AdamW + WL", "AEES", "AEES-Noise + WL", "AEES + WL")
-    names = {"AdamW": "Flat", "AdamW + WL": "Linear", "AEES": "AEES-Dual", "AEES-Noise + WL": "Linear + AEES-Noise",
-             "AEES + WL": "Linear + AEES-Dual"}
-    return _nlp_curves(runs, "agnews_noise", labels, names, "AG News, 20% symmetric label noise")
+    return _nlp_curves(runs, "agnews_noise", labels, "AG News, 20% symmetric label noise")
 
 
 @artifact("F15", "figure", "nlp", "sst2_curves", "SST-2: validation curves")
 def f15(runs: Runs) -> Built:
-    names = {"AdamW": "Flat", "AdamW + WL": "Linear", "AEES": "AEES-Dual", "AEES + WL": "Linear + AEES-Dual"}
-    return _nlp_curves(runs, "sst2", ROW_ORDERS["T15"], names, "SST-2")
+    return _nlp_curves(runs, "sst2", ROW_ORDERS["T15"], "SST-2")
 
 
 F16_ROWS = ROW_ORDERS["T21"][1:]
-F16_NAMES = {"AdamW + WL": "Baseline (σ=0)", "AEES + WL": "AEES-Dual + WL"}
 
 
 @artifact("F16", "figure", "ablations", "agnews_noise_ablation_barplot",
@@ -225,15 +233,13 @@ def f16(runs: Runs) -> Built:
     if not built.inputs:
         return built
     fig, (ax,) = new_figure(width=7.0)
-    groups = [(F16_NAMES.get(m, m), rows[rows["method"] == m], color(m)) for m in F16_ROWS
-              if (rows["method"] == m).any()]
+    groups = [(figure_name(m, "agnews"), rows[rows["method"] == m]) for m in F16_ROWS if (rows["method"] == m).any()]
     peak_final_bars(ax, groups, ylim=(90, 94.5))
-    ax.set_title("AG News 20% noise: the σ axis")
+    ax.set_title("AG News 20% noise: the σ axis (all on the linear schedule)")
     built.figure = fig
     return built
 
 
 @artifact("F17", "figure", "ablations", "agnews_noise_ablation_curves", "Noisy AG News σ ablation: curves")
 def f17(runs: Runs) -> Built:
-    return _nlp_curves(runs, "agnews_noise", F16_ROWS, F16_NAMES, "AG News 20% noise: the σ axis")
-
+    return _nlp_curves(runs, "agnews_noise", F16_ROWS, "AG News 20% noise: the σ axis (all on the linear schedule)")

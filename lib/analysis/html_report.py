@@ -1,118 +1,167 @@
-"""One HTML report of all analysis notebooks, code hidden (``make report``).
+"""The report: every table and figure of an archive in one self-contained HTML page (``make report``).
 
     python -m lib.analysis.html_report [--archive results/mini] [--out figures]
 
-Runs every ``notebooks/analysis_*.ipynb`` and ``reproduction_report.ipynb`` with
-papermill on ``--archive`` (they also write the tables, figures and index under
-``--out``), keeps the executed copies in ``<out>/report/``, joins them into one
-notebook and converts it with nbconvert (inputs and prompts hidden) to
-``<out>/report.html``. A stand-in archive's report says so at the top and in every
-chapter.
+Built straight from the artifact builders (the ones ``make figures`` and the analysis notebooks
+call), so the page, the files and the notebooks never disagree. The page reads like a paper: a
+title, the archive it was built from, a contents list with one anchor per artifact, then one
+section per chapter. Every thesis table stands beside the thesis's published numbers
+(``reference.thesis_table``); every figure is an embedded PNG with alternative text. The page
+loads nothing: no script, no stylesheet, no font, no image from anywhere else (it works offline
+and from a mail attachment). The comparison of every published number with the archive's, with
+deltas, goes to ``<out>/reproduction/reproduction.csv``.
+
+The build prints one line per chapter. A stand-in archive's report says so under the title, in
+every table caption and on every figure.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import html
+import base64
+import io
 import logging
-import os
+import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+import jinja2
+import mistune
+import pandas as pd
 
-from lib import ROOT
-from lib.analysis.build import STANDIN_LABEL
-from lib.analysis.render import open_archive, rel, write_text
+from lib.analysis.build import CHAPTERS, REGISTRY, STANDIN_LABEL, artifact_ids
+from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE
+from lib.analysis.display import alt_text, table_html
+from lib.analysis.plots import mark_standin
+from lib.analysis.reference import SOURCES, compare, thesis_table
+from lib.analysis.render import Context, build, open_archive, rel, write_reproduction, write_text
 from lib.results.provenance import provenance
 
-NOTEBOOKS = ("analysis_claims", "analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
-             "analysis_controller", "analysis_checkpoints", "analysis_peers", "reproduction_report")
-KERNEL = "aees"
+TEMPLATE = Path(__file__).with_name("report.html.j2")
+TITLE = "Adaptive Episodic Exploration Scheduling (AEES): the thesis's tables and figures, rebuilt"
+FIGURE_DPI = 110
 
 
-def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> list[Path]:
-    """Execute each notebook with papermill (parameters ``archive``, ``figures``); returns the executed copies."""
-    import papermill as pm
+@dataclass
+class Section:
+    """One artifact as the page shows it."""
 
-    # The kernel imports this checkout's ``lib`` (not another one an editable install may point to).
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    done = []
-    for name in names:
-        target = out / "report" / f"{name}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(target),
-                            parameters={"archive": str(archive), "figures": str(out)}, kernel_name=KERNEL,
-                            cwd=str(ROOT / "notebooks"), progress_bar=False, log_output=False)
-        done.append(target)
-    return done
+    id: str
+    kind: str
+    title: str
+    status: str
+    notes: list[str] = field(default_factory=list)
+    body: str = ""  # the archive's table (HTML) or figure (data URI); "" when it has no runs
+    alt: str = ""
+    thesis: str = ""  # the thesis's published table (HTML), where the thesis published one
+    counterpart: str = ""  # how many published numbers the archive has
+    before: str = ""  # prose before the artifact (HTML)
+    after: str = ""  # a table after it (HTML)
 
 
-def combine(paths: list[Path], title: str) -> nbformat.NotebookNode:
-    """One notebook: a title cell, then every notebook's cells except its parameter cells."""
-    out = nbformat.v4.new_notebook()
-    out.metadata = copy.deepcopy(nbformat.read(paths[0], as_version=4).metadata)
-    out.metadata.pop("papermill", None)
-    out.cells.append(nbformat.v4.new_markdown_cell(title, id="report-title"))
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags:
-                continue
-            cell = copy.deepcopy(cell)
-            cell.metadata.pop("papermill", None)
-            cell.id = f"{path.stem.replace('_', '-')}-{len(out.cells)}"
-            for output in cell.get("outputs", []):
-                with_alt(output)
-            out.cells.append(cell)
-    nbformat.validator.normalize(out)
+@dataclass
+class Chapter:
+    key: str
+    title: str
+    intro: str
+    sections: list[Section]
+
+
+def markdown(text: str) -> str:
+    """Markdown prose (chapter introductions, notes) as HTML; headings drop two levels (the page owns h1-h3)."""
+    return mistune.html(re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m[1]) + 2) + " ", text, flags=re.MULTILINE))
+
+
+def png_data_uri(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _counterpart(ctx: Context, art: str) -> str:
+    cmp = compare(art, build(ctx, art).numbers)
+    published = int(cmp["thesis"].notna().sum())
+    matched = int((cmp["thesis"].notna() & cmp["archive"].notna()).sum())
+    return (f"{matched} of the {published} published numbers have a counterpart in this archive "
+            "(all of them, with deltas, in reproduction/reproduction.csv).")
+
+
+def _extras(ctx: Context, art: str, label: str | None) -> tuple[str, str]:
+    """Prose before / a table after an artifact: the AEES-Dual coverage note (X1), the shape checks (X5)."""
+    if art == "X1":
+        from lib.analysis.controller import coverage, coverage_summary
+        return markdown(COVERAGE_NOTE + "\n\n" + coverage_summary(coverage(ctx.runs))), ""
+    if art == "X5":
+        from lib.analysis.shape import shape_checks
+        checks = shape_checks(ctx.runs)
+        unmet = checks.loc[~checks["passed"].astype(bool), ["name", "value", "op", "threshold", "detail"]]
+        head = markdown(SHAPE_NOTE + f"\n\n{int(checks['passed'].sum())} of {len(checks)} checks pass"
+                        + ("." if unmet.empty else "; the others:"))
+        if unmet.empty:
+            return "", head
+        cells = unmet.assign(value=unmet["value"].map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)),
+                             threshold=unmet["threshold"].map(lambda v: f"{v:.3g}" if isinstance(v, float)
+                                                              else str(v))).astype(str)
+        return "", head + table_html(cells, None, caption="Shape checks not met", uid="X5-checks",
+                                     standin_label=label)
+    return "", ""
+
+
+def section(ctx: Context, art: str) -> Section:
+    spec, built = REGISTRY[art], build(ctx, art)
+    label = STANDIN_LABEL if ctx.standin else None
+    drawn = built.figure if spec.kind == "figure" else built.cells
+    status = built.status if drawn is not None else "missing-runs"
+    notes = ([f"Missing: {', '.join(built.missing)}."] if built.missing else []) + built.notes
+    out = Section(art, spec.kind, spec.title, status, notes)
+    out.before, out.after = _extras(ctx, art, label)
+    if drawn is not None and spec.kind == "table":
+        out.body = table_html(built.cells, built.styles, caption=f"{art}. {spec.title}", uid=art, standin_label=label)
+    elif drawn is not None:
+        out.alt = alt_text(built.figure, f"{art}. {spec.title}", label)
+        out.body = png_data_uri(mark_standin(built.figure, ctx.standin))
+    if art in SOURCES:
+        out.thesis = table_html(thesis_table(art), None, caption=f"{art} as published in the thesis",
+                                uid=f"{art}-thesis")
+        out.counterpart = _counterpart(ctx, art)
     return out
 
 
-def with_alt(output: nbformat.NotebookNode) -> None:
-    """A PNG output with alt text (``display.show_figure``) also as an ``<img alt=...>`` HTML output.
-
-    nbconvert's templates write no ``alt`` attribute; the HTML output wins over the PNG in its display
-    priority, so every figure of the report carries its description. A PNG without alt text is an error:
-    every figure of the analysis notebooks goes through ``show_figure``.
-    """
-    data = output.get("data", {})
-    if "image/png" not in data:
-        return
-    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
-    if not alt:
-        raise ValueError("html_report: a figure output has no alt text; display figures with "
-                         "lib.analysis.display.show_figure (it sets output.metadata['image/png']['alt'])")
-    escaped = html.escape(alt, quote=True)
-    data["text/html"] = f'<img alt="{escaped}" src="data:image/png;base64,{data["image/png"].strip()}">'
-
-
-def to_html(nb: nbformat.NotebookNode, path: Path) -> Path:
-    """nbconvert HTML with code inputs and prompts hidden."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
-    write_text(path, body)
-    return path
+def chapters(ctx: Context, echo=print) -> list[Chapter]:
+    """Every chapter's sections, in ``build.CHAPTERS`` order; one line per chapter to ``echo``."""
+    missing = [c for c in CHAPTERS if c not in CHAPTER_TEXT]
+    if missing:
+        raise KeyError(f"html_report: no title and introduction for chapter(s) {missing} in lib/analysis/chapters.py")
+    out = []
+    for key in CHAPTERS:
+        start = time.perf_counter()
+        sections = [section(ctx, a) for a in artifact_ids(key)]
+        title, intro = CHAPTER_TEXT[key]
+        out.append(Chapter(key, title, markdown(intro), sections))
+        counts = pd.Series([s.status for s in sections]).value_counts()
+        echo(f"{key}: {len(sections)} artifacts ({', '.join(f'{v} {k}' for k, v in counts.items())}) "
+             f"in {time.perf_counter() - start:.1f} s")
+    return out
 
 
-def build_report(archive: str = "results/mini", figures: str | None = None) -> Path:
-    """Execute, join and convert; returns the HTML path."""
-    ctx = open_archive(archive, figures)
-    paths = execute_all(str(ctx.archive), ctx.out)
-    stand = f"\n\n**⚠ {STANDIN_LABEL}.** Every table and figure below comes from the offline stand-in " \
-            "data sets." if ctx.standin else ""
+def render_page(ctx: Context, parts: list[Chapter]) -> str:
     prov = provenance()
     sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
-    title = (f"# AEES compendium: analysis report\n\n{ctx.describe()}; git {sha}, analysis code {ctx.code_sha[:12]}."
-             "\n\nChapters: the thesis's claims tested on this archive, clean CIFAR-100, noisy CIFAR-100, NLP, "
-             "ablations, compute cost, controller behaviour, peak-checkpoint diagnostics, the schedule-free peers "
-             "(beyond the thesis), and the reproduction report (thesis vs this archive)." + stand)
-    return to_html(combine(paths, title), ctx.out / "report.html")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(TEMPLATE.name).render(
+        title=TITLE, archive=ctx.describe(), standin=STANDIN_LABEL if ctx.standin else "", git=sha,
+        code=ctx.code_sha[:12], chapters=parts)
+
+
+def build_report(archive: str = "results/mini", figures: str | None = None, echo=print) -> Path:
+    """Build every artifact of ``archive`` into ``<out>/report.html``; returns its path."""
+    ctx = open_archive(archive, figures)
+    parts = chapters(ctx, echo)
+    write_reproduction(ctx, [a for a in artifact_ids() if a in SOURCES])
+    return write_text(ctx.out / "report.html", render_page(ctx, parts))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     start = time.perf_counter()
     path = build_report(args.archive, args.out)
-    print(f"wrote {rel(path)} ({len(NOTEBOOKS)} notebooks) in {time.perf_counter() - start:.0f} s")
+    print(f"wrote {rel(path)} in {time.perf_counter() - start:.0f} s")
     return 0
 
 

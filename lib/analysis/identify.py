@@ -29,7 +29,7 @@ _KIND_BY_METHOD = {
     "frequencymatchedopenloop": "frequency-matched", "frequency-matched": "frequency-matched",
     "fixedmode": "fixed",
     "baseline": "baseline", "adamw": "baseline", "sgd": "baseline",
-    "schedulefreeadamw": "baseline", "prodigy": "baseline",  # NLP peer baselines (issue 15)
+    "schedulefreeadamw": "baseline", "prodigy": "baseline",  # NLP peer baselines
 }
 # pulseopt 0.1.x episode-log context keys (protocol 7.4).
 OLD_CONTEXT_KEYS = ("context_bucket_ids", "context_bucket_names", "context_phases", "context_trends")
@@ -273,7 +273,7 @@ def identify(record: dict[str, Any]) -> dict[str, Any]:
         "method_name": str(record.get("method_name") or ""),
         "run_tag": record.get("run_tag", cfg.get("run_tag")),
         "profile": str(profile) if profile is not None else "thesis-archive",
-        # issue 12: the machinery a run was trained with; a thesis archive's runs are the thesis'
+        # the machinery a run was trained with; a thesis archive's runs are the thesis'
         "machinery": str(cfg.get("machinery") or ("project" if profile is not None else "thesis")),
         "standin": (cfg.get("data_standin") if profile is not None else False),
     }

@@ -20,7 +20,7 @@ SCHEDULER_LONG = {"cosine": "cosine", "linear": "linear", "warmup_linear": "warm
 
 OPTIMIZER_NAMES = {"adamw": "AdamW", "sgd": "SGD", "sgdm": "SGD", "sgd+m": "SGD",
                    "schedulefreeadamw": "ScheduleFreeAdamW", "prodigy": "Prodigy"}
-# The schedule-free peers (issue 15, beyond the thesis): one label in every task and setting,
+# The schedule-free peers (beyond the thesis): one label in every task and setting,
 # "<peer>" alone and "<peer> + AEES" under AEES, so that no thesis row ever matches them.
 PEER_LABELS = {"ScheduleFreeAdamW": "Schedule-Free", "Prodigy": "Prodigy"}
 # "SGD" in the CIFAR tables, "SGD+M" in the paired-stats table and figures.
@@ -64,6 +64,31 @@ ROW_ORDERS: dict[str, tuple[str, ...]] = {
     "T21": ("AdamW", "AdamW + WL", "Fixed σ=0.005 + WL", "Fixed σ=0.01 + WL", "Random σ + WL",
             "AEES-Noise + WL", "AEES + WL"),
 }
+
+
+# One name per method across every figure: the thesis's figure names (INVENTORY section 3: "Flat",
+# "Cosine", "Linear", "AEES", "AEES-Dual", "Cosine + AEES", "Linear + AEES-Dual", ...). Tables keep the
+# thesis's table labels (``method_label``); ``figure_name`` maps a table label to the figure name.
+# The flat baseline is "AdamW" in the clean and NLP tables and "Baseline" in the noisy CIFAR tables;
+# NLP "WL" (warmup-linear with zero warmup) is a linear decay; a bare NLP "AEES" is AEES-Dual.
+FLAT_LABELS = ("AdamW", "Baseline")
+NLP_TASKS = ("sst2", "agnews")
+
+
+def figure_name(label: str, task: str = "cifar100") -> str:
+    """The figure name of a table label: ``AdamW``/``Baseline`` -> ``Flat``, ``AdamW + Cosine`` -> ``Cosine``,
+    ``AEES + Linear`` -> ``Linear + AEES``, on the NLP tasks ``AEES + WL`` -> ``Linear + AEES-Dual``."""
+    if task not in TASK_LABELS:
+        raise ValueError(f"figure_name: task must be one of {list(TASK_LABELS)}, got {task!r}")
+    parts = label.split(" + ")
+    if task in NLP_TASKS:
+        parts = ["AEES-Dual" if p == "AEES" else p for p in parts]
+    scheds = [p for p in parts[1:] if p in SCHEDULER_SHORT.values()]
+    core = [p for p in parts if p not in scheds]
+    if core and core[0] in FLAT_LABELS:
+        core = core[1:]
+    sched = ["Linear" if s == "WL" else s for s in scheds]
+    return " + ".join(sched + core) or "Flat"
 
 
 def fmt_value(x: float) -> str:

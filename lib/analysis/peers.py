@@ -1,4 +1,4 @@
-"""Beyond the thesis (issue 15): AEES beside the schedule-free optimizers, X3 (table) and X4 (figure).
+"""Beyond the thesis: AEES beside the schedule-free optimizers, X3 (table) and X4 (figure).
 
 Per task block (clean CIFAR-100, sym40 CIFAR-100 AdamW family, SST-2, noisy AG News), the thesis'
 AdamW, its scheduled AdamW (Cosine on CIFAR; WL, the NLP thesis schedule, on the NLP tasks) and
@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from lib.analysis.aggregate import paired_stats
 from lib.analysis.build import Built, Runs, artifact, stats
-from lib.analysis.labels import PEER_LABELS, latex_label
-from lib.analysis.plots import color, new_figure
+from lib.analysis.labels import PEER_LABELS, figure_name, latex_label
+from lib.analysis.plots import clamp_accuracy, color, new_figure
 from lib.analysis.style import fmt_ci, fmt_p, fmt_pm
 
 PEER_METHODS = tuple(m for p in PEER_LABELS.values() for m in (p, f"{p} + AEES"))
@@ -149,23 +151,32 @@ def x4(runs: Runs) -> Built:
     if comp.empty:
         return built
     blocks = list(dict.fromkeys(comp["block"]))
-    fig, axes = new_figure(len(blocks), 1, width=4.2, height=3.4)
+    ncols = min(2, len(blocks))
+    fig, axes = new_figure(ncols, -(-len(blocks) // ncols), width=4.6, height=3.6)
+    tasks = {b[0]: b[1] for b in BLOCKS}
     for ax, name in zip(axes, blocks):
         part = comp[comp["block"] == name].reset_index(drop=True)
+        names = [figure_name(m, tasks[name]) for m in part["method"]]
         x = np.arange(len(part))
         for i, r in part.iterrows():
-            c = color(r["method"]) if not r["method"].startswith(tuple(PEER_LABELS.values())) else \
+            c = color(names[i]) if not r["method"].startswith(tuple(PEER_LABELS.values())) else \
                 ("#2ca02c" if r["method"].startswith("Schedule-Free") else "#9467bd")
             hatch = "//" if r["method"].endswith("+ AEES") and r["method"] != AEES_ROW else None
             ax.bar(x[i], r["best_val_accuracy_mean"], color=c, alpha=0.45, hatch=hatch,
                    yerr=0 if math.isnan(r["best_val_accuracy_std"]) else r["best_val_accuracy_std"], capsize=2)
             ax.plot(x[i], r["final_val_accuracy_mean"], "o", color=c, markeredgecolor="black", markersize=5)
-        ax.set_xticks(x, part["method"], rotation=60, ha="right", fontsize=7)
+        ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.set_ylabel("validation accuracy (%)")
         lo = np.nanmin(part[["best_val_accuracy_mean", "final_val_accuracy_mean"]].to_numpy())
         ax.set_ylim(max(0.0, lo - 5), None)
-    axes[0].text(0.01, 0.99, "bar: best (mean ± SD), dot: final", transform=axes[0].transAxes, va="top",
-                 fontsize=7)
+        clamp_accuracy(ax)
+    for ax in axes[len(blocks):]:
+        ax.set_visible(False)
+    keys = [Patch(facecolor="#bbbbbb", edgecolor="black", label="bar: best accuracy, mean ± SD"),
+            Patch(facecolor="#bbbbbb", edgecolor="black", hatch="//", label="hatched: the peer under AEES"),
+            Line2D([], [], ls="none", marker="o", color="#bbbbbb", markeredgecolor="black",
+                   label="dot: final accuracy, mean")]
+    fig.legend(handles=keys, loc="outside lower center", ncol=3, fontsize=8)
     built.figure = fig
     return built

@@ -181,7 +181,7 @@ def _t24() -> pd.DataFrame:
 
 
 def _x5() -> pd.DataFrame:
-    """X5 (beyond the thesis, issue 10): Baseline and Cosine of the noisy CIFAR summary (T4-T7): relative peak
+    """X5 (beyond the thesis): Baseline and Cosine of the noisy CIFAR summary (T4-T7): relative peak
     epoch = mean peak epoch ÷ 200 (the thesis' epochs), drop (pp), final (%), and the final-epoch corrupted-label
     fit, T7's Corr. noisy (a fraction)."""
     df = _csv(_MAIN)
@@ -240,3 +240,69 @@ def compare(table_id: str, archive: pd.DataFrame | None) -> pd.DataFrame:
     order = {k: i for i, k in enumerate(ref[keys].itertuples(index=False, name=None))}
     out["_o"] = [order.get(k, len(order) + i) for i, k in enumerate(out[keys].itertuples(index=False, name=None))]
     return out.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+# Column headers of ``thesis_table``, per metric of the long form (display units).
+METRIC_HEADERS = {
+    "best": "Best (%)", "final": "Final (%)", "drop": "Drop (pp)", "peak_epoch": "Peak epoch",
+    "corr_noisy": "Corr. vs noisy (%)", "corr_clean": "Corr. vs clean (%)", "train_clean": "Train clean (%)",
+    "fixed_best": "Best fixed: best (%)", "aees_best": "AEES: best (%)", "delta_best": "Δ best (pp)",
+    "ci_low": "95% CI low", "ci_high": "95% CI high", "p": "p", "epoch": "Epoch", "val": "Val. (%)",
+    "sec_per_epoch": "Time/epoch (s)", "overhead": "Overhead (%)", "steps_per_second": "Steps/s",
+    "tflops_per_second": "TFLOP/s", "peak": "Peak (%)", "gap": "Gap (pp)", "rel_peak": "Rel. peak epoch",
+    "corr_fit": "Corr. noisy fit",
+}
+TWO_DECIMALS = ("T10", "T15", "T16", "T17", "T18", "T19", "T20", "T21", "X5")
+METRIC_DIGITS = {"sec_per_epoch": 2, "steps_per_second": 2, "tflops_per_second": 2, "p": 3}
+
+
+def _cell(mean: float, sd: float, digits: int) -> str:
+    if math.isnan(mean):
+        return "--"
+    return f"{mean:.{digits}f}" if math.isnan(sd) else f"{mean:.{digits}f} $\\pm$ {sd:.{digits}f}"
+
+
+def _one_row_per_group(df: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """A table whose rows carry one number each (T13's baseline time and overheads), one row per group."""
+    rows = []
+    for block, part in df.groupby("block", sort=False):
+        cells = {"Group": block}
+        for r in part.itertuples():
+            cells[f"{r.row}: {METRIC_HEADERS.get(r.metric, r.metric)}"] = _cell(r.mean, r.std,
+                                                                                 METRIC_DIGITS.get(r.metric, digits))
+        rows.append(cells)
+    return pd.DataFrame(rows).fillna("--")
+
+
+def thesis_table(table_id: str) -> pd.DataFrame:
+    """The published numbers of one table as a table: one row per (block, row), one column per metric
+    (mean ± SD as the thesis prints them, LaTeX like the builders' cells), ``$n$`` where published."""
+    df = thesis_numbers(table_id)
+    digits = 2 if table_id in TWO_DECIMALS else 1
+    keys = list(dict.fromkeys(zip(df["block"], df["row"])))
+    metrics = list(dict.fromkeys(df["metric"]))
+    at = df.set_index(["block", "row", "metric"])
+    names = {}
+    if table_id == "T14":  # rows keyed by configuration (baseline_cosine); the thesis printed its label
+        pub = _csv("compute_overhead/compute_overhead_summary.csv")
+        names = {(f"{r.task} {r.optimizer}", r.config): _variant(r.label) for r in pub.itertuples()}
+    rows = []
+    for block, row in keys:
+        cells = {"Group": block, "Method": names.get((block, row), row)}
+        n = df[(df["block"] == block) & (df["row"] == row)]["n"].dropna()
+        cells["$n$"] = str(int(n.iloc[0])) if len(n) else ""
+        for m in metrics:
+            hit = at.loc[(block, row, m)] if (block, row, m) in at.index else None
+            d = METRIC_DIGITS.get(m, digits)
+            cells[METRIC_HEADERS.get(m, m)] = "--" if hit is None else _cell(float(hit["mean"]), float(hit["std"]), d)
+        rows.append(cells)
+    out = pd.DataFrame(rows)
+    out = out.drop(columns=[c for c in ("Group", "$n$") if not out[c].astype(bool).any()])
+    if (df.groupby(["block", "row"], sort=False)["metric"].nunique() == 1).all():  # T13: one number per row
+        out = _one_row_per_group(df, digits)
+    if "Group" in out:
+        groups = list(out["Group"])
+        starts = [i for i in range(1, len(groups)) if groups[i] != groups[i - 1]]
+        out["Group"] = [g if i == 0 or g != groups[i - 1] else "" for i, g in enumerate(groups)]
+        out.attrs["midrule_before"] = starts
+    return out

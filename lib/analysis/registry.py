@@ -1,5 +1,5 @@
 """Which function builds which artifact: the claims table (C1), thesis tables (T1-T24), figures (F2-F17) and
-extras (X1, X2; X3, X4 peers; X5 shape).
+extras (X1, X2; X3, X4 peers; X5 shape; X6 compute overhead).
 
 Open this file to find the builder of an artifact. Each builder also carries its file name,
 chapter and title in its ``@artifact(...)`` line (``lib.analysis.build.REGISTRY``);
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lib.analysis import claims, controller, figures, peers, shape, tables_cifar, tables_nlp, tables_other
+from lib.analysis import claims, compute_figure, controller, figures, peers, shape, tables_cifar, tables_nlp, \
+    tables_other
 from lib.analysis.build import Built, Runs
 
 BUILDERS: dict[str, Callable[[Runs], Built]] = {
@@ -61,4 +62,5 @@ BUILDERS: dict[str, Callable[[Runs], Built]] = {
     "X3": peers.x3,  # peers: AEES beside Schedule-Free AdamW and Prodigy: best / final / drop, peak epoch, paired vs AEES
     "X4": peers.x4,  # peers: Best and final accuracy per task: thesis methods and the schedule-free peers
     "X5": shape.x5,  # cifar_noisy: Shape check beside the thesis: noisy CIFAR-100 Baseline and Cosine, seeds, ...
+    "X6": compute_figure.x6,  # compute: Compute overhead per configuration vs the no-schedule baseline, beside the thesis
 }

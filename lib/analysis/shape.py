@@ -1,4 +1,4 @@
-r"""Beyond the thesis (issue 10): does an archive have the thesis' shape? Table X5 and the target checks.
+r"""Beyond the thesis: does an archive have the thesis' shape? Table X5 and the target checks.
 
 Under label noise the thesis' constant-LR baselines peak early (epochs 16-20 of 200), then lose
 accuracy while they fit the corrupted labels; Cosine does not. X5 sets, per noise setting and
@@ -60,7 +60,7 @@ OPTIMIZERS = ("AdamW", "SGD")
 METHODS = ("Baseline", "Cosine")
 FIT_KEY = "train_corrupted_accuracy_vs_noisy_labels"
 
-# Target 1 thresholds (issue 10).
+# Target 1 thresholds.
 MAX_REL_PEAK = 0.35
 MIN_DROP = {"asym20": 4.0, "sym20": 4.0, "sym40": 8.0}  # points
 MIN_FIT = 0.7

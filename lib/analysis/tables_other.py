@@ -1,6 +1,6 @@
 r"""Checkpoint (T11, T12), compute-overhead (T13, T14) and ablation (T22-T24) tables.
 
-Peak-checkpoint diagnostics (T11, T12) in two protocols, side by side (issue 12 part 5):
+Peak-checkpoint diagnostics (T11, T12) in two protocols, side by side:
 * best-epoch weights (this project): every noisy run records them on its best epoch's weights
   (``peak_checkpoint_diagnostics``);
 * re-run to peak (the thesis): runs re-trained to each seed's peak epoch with the schedule
@@ -38,7 +38,7 @@ CKPT_COLUMNS = (Column("Epoch", "ckpt_epoch", 1.0, None), Column("Val acc.", "ck
                 Column("Train clean", "ckpt_train_clean", 100.0, None))
 _DIAG_KEYS = {"ckpt_corr_noisy": "train_corrupted_accuracy_vs_noisy_labels",
               "ckpt_corr_clean": "train_corrupted_accuracy_vs_clean_labels", "ckpt_train_clean": "train_clean_accuracy"}
-# The two protocols of T11/T12 (issue 12 part 5): (key, column suffix, numbers prefix, description).
+# The two protocols of T11/T12: (key, column suffix, numbers prefix, description).
 # The thesis' published T11/T12 are the re-run protocol, so its numbers keep the thesis metric names.
 PROTOCOLS = (("best", " (best ep.)", "best-epoch weights ", "best-epoch weights (this project)"),
              ("rerun", " (re-run)", "", "re-run to peak (thesis)"))
@@ -205,7 +205,7 @@ VARIANTS = (("baseline", None, "Baseline"), ("aees_lr_only", "AEES-LR", "AEES-LR
             ("aees_noise_only", "AEES-Noise", "AEES-Noise"), ("aees_both", "AEES-Dual", "AEES-Dual"))
 SCHED_LABEL = {"cosine": "Cosine", "warmup_linear": "Warmup-linear"}
 # Thesis machinery first (comparable with the published T13/T14, whose numbers keep their names),
-# then this project's (issue 12 part 4): (machinery, column suffix, numbers block suffix).
+# then this project's: (machinery, column suffix, numbers block suffix).
 MACHINERY_SETS = (("thesis", "", ""), ("project", " (project)", " (project machinery)"))
 MACHINERY_NOTE = ("Thesis machinery: stock pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR "
                   "batches from a DataLoader with 2 workers and PIL transforms, fp32, no checkpoint writes (on "

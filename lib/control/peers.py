@@ -1,4 +1,4 @@
-"""The schedule-free peers of AdamW: Schedule-Free AdamW and Prodigy (issue 15; beyond the thesis).
+"""The schedule-free peers of AdamW: Schedule-Free AdamW and Prodigy (beyond the thesis).
 
 Both are built with the settings their authors recommend, the task's own base LR / weight decay
 where the authors leave those to the task:

@@ -22,7 +22,7 @@ from lib.control.peers import PEER_OPTIMIZERS, build_peer
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
 # The text tasks name the control mode by their ``method`` parameter.
 MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random",
-                   "ScheduleFreeAdamW": "baseline", "Prodigy": "baseline"}  # the last two: peers (issue 15)
+                   "ScheduleFreeAdamW": "baseline", "Prodigy": "baseline"}  # the last two: peers
 RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
                "computed and logged but ignored by the controllers.")
 

@@ -29,7 +29,7 @@ from lib.atomic import atomic_path, write_text_atomic
 from lib.noise import COARSE_NAMES, FINE_TO_COARSE
 
 GENERATOR_NAME = "lib.data.standin_cifar"
-GENERATOR_VERSION = 3  # 3: easier classes, calmer images (issue 10 calibration); see _class_params
+GENERATOR_VERSION = 3  # 3: easier classes, calmer images (calibration); see _class_params
 BASE_FOLDER = "cifar-100-python"
 STANDIN_FILE = "STANDIN.json"
 _REAL_TRAIN_MD5 = "16019d7e3df5f24257cddd939b257f8d"  # official CIFAR-100 `train`

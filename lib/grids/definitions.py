@@ -16,7 +16,7 @@ Grids (``GRIDS``; ``make runs GRID=<name>``), with their thesis run counts:
   AEES-Dual without scheduler (T23): 3 × 5 = 15.
 * ``ablation-cifar-noise``: sym20 AEES, trend, 100 epochs, σ {0} vs {0, 0.0025, 0.005}
   (T24, F8): 2 × 5 = 10.
-* ``peers`` (beyond the thesis, issue 15): Schedule-Free AdamW and Prodigy, each alone and under
+* ``peers`` (beyond the thesis): Schedule-Free AdamW and Prodigy, each alone and under
   the task's thesis AEES, on clean CIFAR, sym40 CIFAR (AdamW family), SST-2 and noisy AG News:
   16 cells × 5 seeds = 80; the AdamW, scheduled AdamW and AEES runs beside them are aliases.
 * ``compute-overhead``: {CIFAR AdamW, CIFAR SGD, SST-2, AG News} × {baseline, AEES-LR,
@@ -327,7 +327,7 @@ def _compute_overhead() -> Grid:
                 tuple(cells), seeds={"*": (0,)}, fixed_seeds=True, repeats={"thesis": 3, "*": 1})
 
 
-# --- Peers: schedule-free optimizers beside AEES (issue 15, beyond the thesis; X3, X4) ---
+# --- Peers: schedule-free optimizers beside AEES (beyond the thesis; X3, X4) ---
 PEERS = (("sfadamw", "ScheduleFreeAdamW", "Schedule-Free", {}),  # LR: the task's AdamW LR (lib.control.peers)
          ("prodigy", "Prodigy", "Prodigy", {"lr": 1.0}))
 PEER_TABLES = ("X3", "X4")
@@ -378,7 +378,7 @@ def _peers() -> Grid:
                 tuple(cells), tuple(aliases), seeds=PEER_SEEDS)
 
 
-# --- Peak-checkpoint re-runs (protocol 11.3; issue 12 part 5) ---
+# --- Peak-checkpoint re-runs (protocol 11.3) ---
 PEAK_RERUN_TAG = "peak-rerun"  # run_tag of the re-runs: the analysis tells them from the full runs by it
 PEAK_RERUN_PARENTS = ("cosine", "cosine_aees")  # the scheduled cifar-noisy methods: the re-run compresses them
 

@@ -21,11 +21,11 @@ from lib import shown_path
 from lib.grids.cells import GridError
 from lib.params import NOTEBOOK_ONLY, RESULT_NEUTRAL_FIELDS
 
-IGNORED_FIELDS = RESULT_NEUTRAL_FIELDS  # issue 14: one set, shared with lib.train.checkpoint
+IGNORED_FIELDS = RESULT_NEUTRAL_FIELDS  # one set, shared with lib.train.checkpoint
 RESULT_KEYS = ("best_val_accuracy", "final_val_accuracy", "val_accuracies")
 
 
-rel = shown_path  # issue 14: the project's one repo-relative path form
+rel = shown_path  # the project's one repo-relative path form
 
 
 def rel_command(command: str) -> str:

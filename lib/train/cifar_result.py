@@ -51,7 +51,7 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "num_workers": thesis_machinery.CIFAR_WORKERS if thesis else 0,
         "data_pipeline": thesis_machinery.details(cfg)["data_pipeline"],
         "machinery_details": thesis_machinery.details(cfg),
-        # the thesis' DataLoader settings, and why this run's differ (issue 12)
+        # the thesis' DataLoader settings, and why this run's differ
         "thesis_data_loader": {"num_workers": 2, "pin_memory": "torch.cuda.is_available()",
                                "transforms": "PIL RandomCrop(32, padding=4), RandomHorizontalFlip, "
                                              "ToTensor, Normalize in the workers"},

@@ -144,7 +144,7 @@ class Task:
 def evaluation_weights(run: RunState, task: Task) -> Any:
     """Context of an evaluation: the weights to evaluate (Schedule-Free: its averaged x with BatchNorm
     recomputed, the training weights restored exactly afterwards; any other optimizer: unchanged).
-    Issue 15 hook, see :mod:`lib.control.peers`."""
+    Hook, see :mod:`lib.control.peers`."""
     bn = None if task.bn_batches is None else task.bn_batches(run)
     return peer_evaluation_weights(run.optimizer, run.model, bn)
 
@@ -211,7 +211,7 @@ def fit(run: RunState, task: Task) -> None:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
         loss, acc, train_seconds = train_pass(run, task)
-        with evaluation_weights(run, task):  # issue 15: Schedule-Free evaluates (and keeps) its x
+        with evaluation_weights(run, task):  # Schedule-Free evaluates (and keeps) its x
             val = task.evaluate(run)
             if val > run.best["val"]:
                 run.best = {"val": val, "epoch": run.epoch + 1, **task.best_extras(run)}
@@ -234,10 +234,9 @@ def fit(run: RunState, task: Task) -> None:
             run.scheduler.step()
         run.epoch += 1
         # Outside the timed span: the epoch's clock stopped above and the next one starts at the top
-        # of the loop, so epoch_wall_clock_seconds never includes a checkpoint write (issue 12;
-        # tests/test_machinery.py).
+        # of the loop, so epoch_wall_clock_seconds never includes a checkpoint write (tests/test_machinery.py).
         checkpoint.after_epoch(run)
-        preempt.check(run)  # issue 11: checkpoint and stop on a Slurm time-limit/preemption request
+        preempt.check(run)  # checkpoint and stop on a Slurm time-limit/preemption request
     run.stepper.finalize()
 
 

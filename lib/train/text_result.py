@@ -50,7 +50,7 @@ def config_block(run: Any) -> dict[str, Any]:
         # fixed values of the thesis runner (not on its CLI)
         "ema_alpha": 0.1,
         "num_workers": 0,
-        "machinery_details": thesis_machinery.details(cfg),  # issue 12: what machinery means on text
+        "machinery_details": thesis_machinery.details(cfg),  # what machinery means on text
         "model_name": cfg.model_name,
         "task_name": task,
         "dataset_name": DATASET_NAMES[task],

@@ -1,4 +1,4 @@
-"""The thesis machinery (config ``machinery=thesis``; issue 12 part 4): train the way the thesis timed.
+"""The thesis machinery (config ``machinery=thesis``): train the way the thesis timed.
 
 The compute-overhead tables (T13, T14) divide seconds per epoch, so what surrounds the
 optimizer step matters as much as AEES itself. The thesis timed

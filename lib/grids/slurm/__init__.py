@@ -1,4 +1,4 @@
-"""Run the grids on a Slurm cluster: ``make runs LAUNCHER=slurm`` (issue 11).
+"""Run the grids on a Slurm cluster: ``make runs LAUNCHER=slurm``.
 
 Rooms: ``options`` (sbatch options: defaults, per-user config, SLURM_ARGS), ``script`` (the
 readable batch script of one job array), ``submit`` (plan -> arrays -> sbatch), ``state``
