@@ -134,7 +134,7 @@ def test_f13_shows_the_rerun_protocol_where_reruns_exist_and_says_so(ckpt_archiv
     built = build(open_archive(ckpt_archive, tmp_path / "out"), "F13")
     ax = built.figure.axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["Baseline (n=1, best epoch)", "Cosine (n=1, re-run)"]
+    assert legend == ["Flat (n=1, best epoch)", "Cosine (n=1, re-run)"]  # figure names (labels.figure_name)
     assert [round(float(c.lines[0].get_xdata()[0]), 6) for c in ax.containers] == [30.0, 20.0]
     note = next(n for n in built.notes if n.startswith("protocol"))
     assert "re-run = re-run to peak: asym20 Cosine" in note and "best epoch = best-epoch weights: asym20 Baseline" \
