@@ -266,7 +266,8 @@ def evidence_text(cells: pd.DataFrame, claim: Claim) -> str:
     ns = sorted({int(n) for n in seen["n"]})
     n = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]}"
     where = f"{direction} of {k} cells in the claimed direction" if k > 1 else \
-        ("in the claimed direction" if direction else "against the claimed direction")
+        "in the claimed direction" if direction else \
+        "no difference" if seen["effect"].iloc[0] == 0 and claim.kind != "within" else "against the claimed direction"
     if (cells["cell"] == "untestable").any():
         return f"{where}; effect {span}; {n}: no CI below two seeds per cell"
     sup = int((cells["cell"] == "supports").sum())
