@@ -134,8 +134,8 @@ def test_index_statuses_files_hash_and_standin_label(tmp_path: Path) -> None:
     ctx = open_archive(arch, out)
     index = render_all(ctx)
     written = pd.read_csv(out / "index.csv", keep_default_na=False)
-    assert list(written.columns) == INDEX_COLUMNS and len(written) == 46
-    assert written["id"].tolist()[:3] == ["T1", "T2", "T3"] and \
+    assert list(written.columns) == INDEX_COLUMNS and len(written) == 47
+    assert written["id"].tolist()[:4] == ["C1", "T1", "T2", "T3"] and \
         written["id"].tolist()[-6:] == ["X1", "X2", "X3", "X4", "X5", "X6"]
     status = dict(zip(written["id"], written["status"]))
     assert (status["T1"], status["T4"], status["F2"], status["F3"]) == ("partial", "missing-runs", "partial", "ok")

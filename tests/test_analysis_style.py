@@ -39,6 +39,7 @@ def test_number_formats() -> None:
         ("-0.0", "+0.0", "0.0", "-0.7", "+1.2")
     assert (fmt_p(0.0004), fmt_p(0.00123), fmt_p(0.0021)) == ("$<0.001$", "0.001", "0.002")
     assert fmt_ci(3.2412, 2.4987, 3.9433) == "3.24 [2.50, 3.94]"
+    assert fmt_ci(0.6, float("nan"), float("nan")) == "0.60 [no CI: one seed]" and fmt_ci(float("nan"), 1, 2) == "--"
 
 
 def test_rank_ties_keep_order_or_go_to_lower_sd() -> None:

@@ -92,7 +92,8 @@ def test_report_self_contained_titled_with_contents(tmp_path: Path) -> None:
     path = build_report(str(_tiny_archive(tmp_path / "arch")), str(tmp_path / "out"), echo=lines.append)
     assert path == tmp_path / "out" / "report.html"
     assert [line.split(":")[0] for line in lines] == list(CHAPTERS)  # one line per chapter
-    assert re.fullmatch(r"cifar_clean: 6 artifacts \(.*\) in \d+\.\d s", lines[0])
+    assert re.fullmatch(r"claims: 1 artifacts \(.*\) in \d+\.\d s", lines[0])  # the claims first
+    assert re.fullmatch(r"cifar_clean: 6 artifacts \(.*\) in \d+\.\d s", lines[1])
     text = path.read_text()
     page = check_page(text)
     assert STANDIN_LABEL in text and len(page.alts) >= 2  # F2, F3 drawn from the two methods

@@ -126,3 +126,16 @@ def test_t11_builds_without_reruns_and_shows_them_missing(ckpt_archive: Path, tm
     assert cosine["Corr. noisy $\\downarrow$ (re-run)"] == "--" and cosine["Corr. noisy $\\downarrow$ (best ep.)"] == "40.0"
     assert built.status == "partial" and any("Cosine (re-run to peak)" in m for m in built.missing)
     assert build(open_archive(ckpt_archive, tmp_path / "out2"), "T12").status == "partial"
+
+
+def test_f13_shows_the_rerun_protocol_where_reruns_exist_and_says_so(ckpt_archive: Path, tmp_path: Path) -> None:
+    """Cosine has a re-run (corrupted fit 20 %, not the best epoch's 40 %); the Baseline has none: its best-epoch
+    weights, labelled as such."""
+    built = build(open_archive(ckpt_archive, tmp_path / "out"), "F13")
+    ax = built.figure.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Flat (n=1, best epoch)", "Cosine (n=1, re-run)"]  # figure names (labels.figure_name)
+    assert [round(float(c.lines[0].get_xdata()[0]), 6) for c in ax.containers] == [30.0, 20.0]
+    note = next(n for n in built.notes if n.startswith("protocol"))
+    assert "re-run = re-run to peak: asym20 Cosine" in note and "best epoch = best-epoch weights: asym20 Baseline" \
+        in note

@@ -1,6 +1,6 @@
 """Shared machinery of the artifact builders: the archive wrapper, the run picker, the registry.
 
-Every thesis table (T1-T24) and figure (F2-F17), and the beyond-thesis artifacts
+Every thesis table (T1-T24) and figure (F2-F17), the claims table (C1) and the beyond-thesis artifacts
 (X1, X2 controller; X3, X4 peers; X5 shape check), is one registered builder
 ``fn(runs) -> Built``. ``Runs`` wraps the ``load_archive`` frame: it picks the runs
 of a table row by content (``pick``) and loads full records (episode logs) on demand. ``lib.analysis.render`` renders a
@@ -50,7 +50,7 @@ TIMING_TAG = re.compile(r"^run\d+$")
 PEAK_RERUN_TAG = "peak-rerun"  # = lib.grids.definitions.PEAK_RERUN_TAG
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
 NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
-CHAPTERS = ("cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
+CHAPTERS = ("claims", "cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
 
 
 class Runs:
@@ -197,9 +197,10 @@ def artifact(id: str, kind: str, chapter: str, name: str, title: str,
 
 
 def artifact_ids(chapter: str | None = None) -> list[str]:
-    """Registered ids in thesis order (T1..T24, F2..F17, X1, X2), optionally of one chapter."""
+    """Registered ids in report order (C1, the claims, first; then T1..T24, F2..F17, X1..X5), optionally of
+    one chapter."""
     def key(i: str) -> tuple[int, int]:
-        return ("TFX".index(i[0]), int(i[1:]))
+        return ("CTFX".index(i[0]), int(i[1:]))
     return sorted((i for i, s in REGISTRY.items() if chapter in (None, s.chapter)), key=key)
 
 

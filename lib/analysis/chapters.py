@@ -8,6 +8,12 @@
 from __future__ import annotations
 
 CHAPTER_TEXT = {
+    "claims": ("The thesis's claims, tested on this archive", "One row per claim of the thesis's results and "
+               "conclusions: the claim and where the thesis makes it, the thesis's evidence (from its published "
+               "numbers), this archive's evidence on the same comparison (seed-paired differences with a "
+               "percentile-bootstrap 95 % CI, or Welch's test for the timing repeats) and the verdict: holds, does "
+               "not hold, or not testable at this n (one seed per cell, or a CI that straddles the claimed "
+               "side). The rule is `lib/analysis/claims.py`; `docs/claims.md` explains each claim."),
     "cifar_clean": ("Clean CIFAR-100", "ResNet-18 on clean CIFAR-100 with AdamW: flat, cosine and linear "
                     "schedules, AEES (LR-only) alone and on top of them, and the fixed LR multipliers ×0.5 / ×2.0 "
                     "(\"Fixed ×1.0\" is the AdamW baseline, as in the thesis)."),

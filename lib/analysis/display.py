@@ -44,6 +44,7 @@ def untex(text: object) -> str:
     out = str(text)
     if out == "--":
         return "–"
+    out = re.sub(r"\$\\sigma=([^$]*)\$", r"σ=\1", out)  # latex_label's "$\sigma=0.005$"
     for a, b in TEXT:
         out = out.replace(a, b)
     return out

@@ -148,23 +148,30 @@ def f8(runs: Runs) -> Built:
     return built
 
 
+PROTOCOL_SHORT = {"re-run to peak": "re-run", "best-epoch weights": "best epoch"}
+
+
 @artifact("F13", "figure", "checkpoints", "peak_checkpoint_diagnostics",
           "Peak checkpoints (AdamW): corrupted-subset accuracy vs noisy and vs clean labels")
 def f13(runs: Runs) -> Built:
     built = Built()
-    data = {s: [(m, built.use(checkpoint_rows(runs, s, "AdamW", m), f"{s} AdamW {m}")) for m in ROW_ORDERS["T11"]]
-            for s in CKPT_SETTINGS}
+    data = {}
+    for s in CKPT_SETTINGS:
+        data[s] = []
+        for m in ROW_ORDERS["T11"]:
+            rows, protocol = checkpoint_rows(runs, s, "AdamW", m)
+            data[s].append((m, built.use(rows, f"{s} AdamW {m}"), protocol))
     if not built.inputs:
         return built
     fig, axes = new_figure(2, width=4.6)
     for ax, (setting, parts) in zip(axes, data.items()):
-        for method, rows in parts:
+        for method, rows, protocol in parts:
             if rows.empty:
                 continue
             x, y = rows["ckpt_corr_noisy"] * 100, rows["ckpt_corr_clean"] * 100
             sd = (lambda v: v.std(ddof=1) if len(v) > 1 else 0.0)
             ax.errorbar(x.mean(), y.mean(), xerr=sd(x), yerr=sd(y), fmt="o", color=color(figure_name(method)),
-                        capsize=3, label=f"{figure_name(method)} (n={len(rows)})")
+                        capsize=3, label=f"{figure_name(method)} (n={len(rows)}, {PROTOCOL_SHORT[protocol]})")
         ax.set(title=SETTING_LABELS[setting].replace("\\", ""), xlabel="corrupted subset vs noisy labels (%)",
                ylabel="corrupted subset vs clean labels (%)")
         clamp_accuracy(ax, "both")
@@ -172,6 +179,11 @@ def f13(runs: Runs) -> Built:
             ax.legend(fontsize=7)
         else:
             ax.text(0.5, 0.5, "no runs", ha="center", transform=ax.transAxes)
+    used = sorted({p for parts in data.values() for _, rows, p in parts if not rows.empty})
+    built.notes.append("protocol (the thesis re-ran each seed to its peak epoch): "
+                       + "; ".join(f"{PROTOCOL_SHORT[p]} = {p}: " + ", ".join(
+                           f"{s} {m}" for s, parts in data.items() for m, rows, q in parts if q == p and len(rows))
+                                   for p in used))
     built.figure = fig
     return built
 

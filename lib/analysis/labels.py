@@ -9,6 +9,8 @@ row order of each table.
 
 from __future__ import annotations
 
+import re
+
 import math
 
 # Scheduler display names inside method labels ("WL" = warmup-linear, 0 warmup).
@@ -189,4 +191,5 @@ def latex_label(text: str) -> str:
         return text
     for char, repl in (("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
         text = text.replace(char, repl)
-    return text.replace("×", r"$\times$").replace("σ", r"$\sigma$")
+    # "σ=0.005" is one formula, as the thesis sets it ($\sigma=0.005$)
+    return re.sub(r"σ(=[0-9.]+)?", lambda m: f"$\\sigma{m[1] or ''}$", text.replace("×", r"$\times$"))

@@ -1,5 +1,5 @@
-"""Which function builds which thesis table (T1-T24), figure (F2-F17) and extra (X1, X2; X3, X4 peers; X5 shape;
-X6 compute overhead).
+"""Which function builds which artifact: the claims table (C1), thesis tables (T1-T24), figures (F2-F17) and
+extras (X1, X2; X3, X4 peers; X5 shape; X6 compute overhead).
 
 Open this file to find the builder of an artifact. Each builder also carries its file name,
 chapter and title in its ``@artifact(...)`` line (``lib.analysis.build.REGISTRY``);
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lib.analysis import compute_figure, controller, figures, peers, shape, tables_cifar, tables_nlp, tables_other
+from lib.analysis import claims, compute_figure, controller, figures, peers, shape, tables_cifar, tables_nlp, \
+    tables_other
 from lib.analysis.build import Built, Runs
 
 BUILDERS: dict[str, Callable[[Runs], Built]] = {
+    "C1": claims.c1,  # claims: The thesis's claims, tested on this archive
     "T1": tables_cifar.t1,  # cifar_clean: Clean CIFAR-100 main table
     "T2": tables_cifar.t2,  # cifar_clean: Clean CIFAR-100 fixed-LR-multiplier ablation
     "T3": tables_cifar.t3,  # cifar_clean: Clean CIFAR-100 compact appendix table

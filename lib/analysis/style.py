@@ -51,7 +51,12 @@ def fmt_diff(x: float | None, digits: int = 1) -> str:
 
 
 def fmt_ci(mean: float, low: float, high: float, digits: int = 2) -> str:
-    """Paired difference with its CI: ``3.24 [2.50, 3.94]``."""
+    """Paired difference with its CI: ``3.24 [2.50, 3.94]``; ``0.60 [no CI: one seed]`` when the CI is
+    missing (fewer than two paired seeds), ``--`` when the difference is."""
+    if _nan(mean):
+        return "--"
+    if _nan(low) or _nan(high):
+        return f"{mean:.{digits}f} [no CI: one seed]"
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 

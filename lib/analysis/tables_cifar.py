@@ -190,11 +190,13 @@ def t8(runs: Runs) -> Built:
     summary = _fixed_summary(runs, built)
     if not built.inputs:
         return built
-    rows, nums = [], []
+    rows, nums, starts, seen = [], [], [], set()
     for (setting, opt), part in summary.groupby(["setting", "optimizer"], sort=False):
         fixed = best_fixed(part)
         by = part.set_index("method")
-        row = {"Noise": SETTING_LABELS[setting], "Optimizer": opt,
+        if setting not in seen:  # the thesis prints a setting once, on its block's first row
+            starts.append(len(rows))
+        row = {"Noise": "" if setting in seen else SETTING_LABELS[setting], "Optimizer": opt,
                "Best fixed": latex_label(fixed.replace("Fixed ", "")) if fixed else "--"}
         for header, method in (("Best fixed value", fixed), ("AEES", "AEES"), ("Cosine", "Cosine"),
                                ("Cosine + AEES", "Cosine + AEES")):
@@ -208,7 +210,9 @@ def t8(runs: Runs) -> Built:
             else:
                 row[header] = "--"
         rows.append(row)
+        seen.add(setting)
     built.cells = pd.DataFrame(rows).rename(columns={"Best fixed value": "Best fixed (best / final / drop)"})
+    built.cells.attrs["midrule_before"] = starts[1:]
     built.numbers = pd.DataFrame(nums)
     return built
 
