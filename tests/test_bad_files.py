@@ -94,7 +94,8 @@ def test_full_disk_keeps_the_previous_checkpoint_and_writes_no_partial_json(tiny
     with pytest.raises(OSError, match="No space left"):
         T.finish(run)
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
-    assert leftovers == ["out.json.ckpt", "out.json.lock"], leftovers  # no JSON, no temporary file
+    # no JSON, no temporary file; the live record stays, so `make runs-status` names the run dead with its resume command
+    assert leftovers == ["out.json.ckpt", "out.json.lock", "out.json.progress"], leftovers
     assert torch.load(checkpoint.checkpoint_path(out), weights_only=False)["epoch"] == 1
 
     monkeypatch.setattr(os, "fsync", real_fsync)  # space again: the rerun resumes after epoch 1
