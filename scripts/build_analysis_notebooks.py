@@ -27,7 +27,6 @@ from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E4
 from lib.analysis.reference import SOURCES  # noqa: E402
 import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 
-KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 CHECK = {"tags": ["nbval-check-output"]}
 PARAMS = ('archive = "results/mini"  # RunResult directory (relative to the repo root, or absolute); '
           'a thesis archive works too\n'
@@ -210,8 +209,7 @@ def explore_notebook() -> nbf.NotebookNode:
 
 def finish(cells: list[nbf.NotebookNode], name: str) -> nbf.NotebookNode:
     nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNEL
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.update(kernel_metadata())
     for i, cell in enumerate(cells):
         cell.id = f"{name.replace('_', '-')}-{i}"
     nb.cells = cells
@@ -230,7 +228,7 @@ def execute(path: Path) -> None:
     from nbclient import NotebookClient
 
     nb = nbf.read(path, as_version=4)
-    NotebookClient(nb, kernel_name=KERNEL["name"], timeout=600, record_timing=False,
+    NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nbf.write(nb, path)
 

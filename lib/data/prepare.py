@@ -3,7 +3,8 @@
 The README's caching protocol (thesis profile, step 2) in one place, so that a missing piece is
 reported by the loaders and by ``make preflight`` with the command that provides it:
 
-* CIFAR-100: fetched into ``data/cifar100`` by torchvision (``make prepare-thesis`` or the first run);
+* CIFAR-100: fetched into ``data/cifar100`` by torchvision (``make prepare-thesis``; a run without it stops
+  before touching anything, ``lib.data.ready``);
 * the tokenizer and the raw data sets: the pretokenize runs (one per data set, and one more for
   noisy AG News) fetch them and write the tokenized caches;
 * the DistilBERT weights: fetched into ``.hf_cache`` (the ``cache_dir`` of the runs) by

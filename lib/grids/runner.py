@@ -223,3 +223,20 @@ def _record(grid_dir: Path, name: str, outcome: dict[str, Any], retry: str) -> N
             run["retry"] = retry
         manifest.set_run(data, run)
     manifest.update(grid_dir, apply)
+    _record_aliases(grid_dir, rel(grid_dir / f"{name}.json"), outcome["status"] == "finished")
+
+
+def _record_aliases(grid_dir: Path, output: str, finished: bool) -> None:
+    """Alias rows of any grid of the profile that name ``output`` get its status, so that a manifest
+    planned before the run finished is final once it has (and the next plan rewrites nothing)."""
+    status = "finished" if finished else "pending"
+    for path in sorted(grid_dir.parent.glob(f"*/{manifest.MANIFEST}")):
+        aliases = (manifest.read(path.parent) or {}).get("aliases", [])
+        if not any(a.get("same_as") == output and a.get("status") != status for a in aliases):
+            continue
+
+        def apply(data: dict[str, Any]) -> None:
+            for alias in data.get("aliases", []):
+                if alias.get("same_as") == output:
+                    alias["status"] = status
+        manifest.update(path.parent, apply)
