@@ -59,10 +59,11 @@ test-fast: setup
 ## default-runs: a short demonstration = two runs of the mini cifar-clean grid, seed 0:
 ## the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
 DEFAULT_RUNS := $(addprefix results/mini/cifar-clean/cifar_clean_,adamw_none_seed0.json aees_none_seed0.json)
+DEFAULT_PLAN = $(if $(_GRIDS_DRY),$${TMPDIR:-/tmp}/aees-dry-run-$$(id -u)-mini,results/mini)/.plan-default.mk
 default-runs: setup
 	+@$(GRIDS_CLI) plan --profile mini --grid cifar-clean $(_GRIDS_DRY) \
-	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile results/mini/.plan-default.mk
-	+@$(MAKE) --no-print-directory -f results/mini/.plan-default.mk $(DEFAULT_RUNS) \
+	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile "$(DEFAULT_PLAN)"
+	+@$(MAKE) --no-print-directory -f "$(DEFAULT_PLAN)" $(DEFAULT_RUNS) \
 	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
 ## lab: JupyterLab on notebooks/ with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it

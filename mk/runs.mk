@@ -14,7 +14,8 @@
 # `plan` checks every run of the grid (finished = complete JSON whose recorded config matches
 # the grid), writes the parameter files, results/<profile>/<grid>/runs.mk and manifest.json;
 # the sub-make then runs what is missing or stale, with -k so that one failure does not stop
-# the others (make still fails at the end). Under `make -n` the plan writes no manifest.
+# the others (make still fails at the end). Under `make -n` the plan writes nothing into the
+# repository (no manifest, parameter file or fragment; its make file goes to $TMPDIR).
 
 PROFILE ?= mini
 GRID ?= all
@@ -27,8 +28,10 @@ RETRY ?=
 GRIDS_CLI = $(PY) -m lib.grids
 _grids_empty :=
 _grids_space := $(_grids_empty) $(_grids_empty)
-RUNS_PLAN = $(RESULTS)/$(PROFILE)/.plan-$(subst $(_grids_space),+,$(strip $(GRID))).mk
 _GRIDS_DRY = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+# Under make -n the plan writes nothing into the repository: its make file goes to the temporary folder.
+_GRIDS_PLAN_DIR = $(if $(_GRIDS_DRY),$${TMPDIR:-/tmp}/aees-dry-run-$$(id -u)-$(PROFILE),$(RESULTS)/$(PROFILE))
+RUNS_PLAN = $(_GRIDS_PLAN_DIR)/.plan-$(subst $(_grids_space),+,$(strip $(GRID))).mk
 _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)' $(if $(strip $(SEEDS)),--seeds '$(SEEDS)')
 
 .PHONY: runs runs-status runs-list mini-archive
@@ -43,8 +46,8 @@ runs: setup
 else ifeq ($(LAUNCHER),make)
 runs: setup
 	+@$(GRIDS_CLI) plan $(_GRIDS_ARGS) $(if $(FORCE),--force) $(_GRIDS_DRY) \
-	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile '$(RUNS_PLAN)'
-	+@$(MAKE) --no-print-directory -k -f '$(RUNS_PLAN)' PY='$(PY)' PAPERMILL='$(PAPERMILL)'
+	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile "$(RUNS_PLAN)"
+	+@$(MAKE) --no-print-directory -k -f "$(RUNS_PLAN)" PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 else
 runs:
 	$(error LAUNCHER=$(LAUNCHER): use LAUNCHER=make (the default, runs here) or LAUNCHER=slurm (job arrays))

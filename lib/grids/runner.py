@@ -175,8 +175,7 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         grid_dir.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as out:
-            rc = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+        rc = _run_logged(command, env, log, name, say)
     except KeyboardInterrupt:
         set_aside(target)
         _record(grid_dir, name, {"status": "pending", "reason": "interrupted"}, retry)
@@ -211,6 +210,26 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
         f"        notebook: {rel(grid_dir / (name + '.ipynb'))}  log: {rel(log)}\n"
         f"        retry: {retry}\n{_tail(log)}")
     return rc or 1
+
+
+EPOCH_LINE = re.compile(r"^epoch\s+\d+/\d+\s")
+
+
+def _run_logged(command: list[str], env: dict[str, str], log: Path, name: str, say: Any) -> int:
+    """Run ``command``; all its output to ``log``, and its epoch lines (epoch, loss, val accuracy, LR,
+    AEES arms) to the terminal too, prefixed with the run name (``make -j`` interleaves runs)."""
+    with open(log, "w") as out, subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+                if EPOCH_LINE.match(line):
+                    say(f"[{name}] {line.rstrip()}")
+        except BaseException:  # as subprocess.run: an interrupted runner leaves no orphan run behind
+            proc.kill()
+            raise
+    return proc.returncode
 
 
 def _record(grid_dir: Path, name: str, outcome: dict[str, Any], retry: str) -> None:
