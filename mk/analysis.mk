@@ -40,6 +40,20 @@ ANALYSIS_FILES := $(shell cd '$(ARCHIVE)' 2>/dev/null && find . -mindepth 1 -nam
   | LC_ALL=C sort)
 INCREMENTAL = $(PY) -m lib.analysis.incremental
 
+# A fresh clone has the committed figures and index but none of the stamps (ignored by git): before
+# make reads them, `incremental adopt` stamps every chapter whose committed files are current by
+# content (the index's input and code hashes), so a clone rebuilds nothing. Only for the goals that
+# build figures, never under -n or -q (they write nothing), and once: a stamped chapter is skipped.
+_analysis_goals := $(filter figures report $(FIGURES)/index.csv $(FIGURES)/report.html,$(MAKECMDGOALS))
+_analysis_unstamped := $(filter-out $(wildcard $(ANALYSIS_STAMPS)/*.csv),\
+  $(foreach c,$(ANALYSIS_CHAPTERS),$(ANALYSIS_STAMPS)/$(c).csv))
+ifneq ($(and $(_analysis_goals),$(_analysis_unstamped),$(wildcard $(STAMP)),$(wildcard $(FIGURES)/index.csv)),)
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS))),)
+_analysis_adopted := $(shell $(INCREMENTAL) adopt --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamps '$(ANALYSIS_STAMPS)')
+$(if $(_analysis_adopted),$(info $(_analysis_adopted)))
+endif
+endif
+
 -include $(wildcard $(ANALYSIS_STAMPS)/*.csv.d)
 
 # A chapter whose recorded file list differs from today's depends on a phony target: out of date.
