@@ -37,13 +37,19 @@ NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "an
 KERNEL = "aees"
 
 
-class _IPCKernelManager(AsyncKernelManager):
-    """The kernel talks to papermill over local sockets (ipc), not TCP: nothing to warn about on a
-    shared machine, so the report build prints its own lines only."""
+class _QuietKernelManager(AsyncKernelManager):
+    """A kernel that prints nothing of its own into the report build: it talks to papermill over local
+    sockets (ipc, so ipykernel has no unencrypted TCP to warn about), and once every cell has run it is
+    shut down without the SIGINT jupyter_client sends first (which an idle kernel reports as a
+    "KeyboardInterrupt caught in kernel" error although nothing was interrupted)."""
 
     @default("transport")
     def _transport_default(self) -> str:
         return "ipc"
+
+    async def _async_interrupt_kernel(self) -> None:
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
 
 
 def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> list[Path]:
@@ -67,7 +73,7 @@ def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> 
         else:
             pm.execute_notebook(str(source), str(target), parameters={"archive": str(archive), "figures": str(out)},
                                 kernel_name=KERNEL, cwd=str(ROOT / "notebooks"), progress_bar=False,
-                                log_output=False, kernel_manager_class=_IPCKernelManager)
+                                log_output=False, kernel_manager_class=_QuietKernelManager)
             print(f"report: {name}: executed in {time.perf_counter() - start:.0f} s", flush=True)
         done.append(target)
     return done
