@@ -66,7 +66,7 @@ default-runs: setup
 	+@$(MAKE) --no-print-directory -f "$(DEFAULT_PLAN)" $(DEFAULT_RUNS) \
 	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
-## lab: JupyterLab on notebooks/ with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
+## lab: JupyterLab at the repository root, opened on notebooks/, with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
 ## from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
 ## makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
 ## as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
@@ -75,7 +75,11 @@ LAB_PORT ?= 8888
 LAB_TOKEN ?=
 LAB_ARGS ?=
 LAB_UID ?= $(shell id -u)
-LAB_FLAGS = --notebook-dir=notebooks --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(LAB_PORT)' \
+# The root is the repository (figures/, results/, docs/ reachable); Lab opens on notebooks/; no news feed,
+# hence no consent pop-up asking whether to fetch it, and no update check.
+LAB_PROJECT_FLAGS = --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks --LabApp.news_url=None \
+  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+LAB_FLAGS = $(LAB_PROJECT_FLAGS) --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(LAB_PORT)' \
   $(if $(LAB_TOKEN),--IdentityProvider.token='$(LAB_TOKEN)') $(if $(filter 0,$(LAB_UID)),--allow-root) \
   $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(LAB_ARGS)
 lab: setup
