@@ -20,21 +20,27 @@ export PYTHONHASHSEED ?= 0
 
 PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-bar
 
-.PHONY: all setup test test-fast default-runs lab clean-scratch
+.PHONY: all help setup test test-fast default-runs lab clean-scratch
 
 include mk/runs.mk
 include mk/analysis.mk
 include mk/bench.mk
 include mk/rehearse.mk
 
-## all (the default): setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
-## committed archive is complete; missing or stale runs are trained), then its tables, figures
-## and HTML report
+## all: the default: setup, the mini archive (trains only missing or stale runs), figures, report
+#   setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
+#   committed archive is complete; missing or stale runs are trained), then its tables, figures
+#   and HTML report
 all: setup
 	+@$(MAKE) --no-print-directory mini-archive
 	+@$(MAKE) --no-print-directory figures report ARCHIVE=results/mini
 
-## setup: environment with pinned packages + the named Jupyter kernel (idempotent)
+## help: every target in one line (the first `## target:` line above each; details in the comments)
+help:
+	@awk '/^## [a-z-]+: / { sub(/^## /, ""); i = index($$0, ": "); \
+	  printf "  make %-20s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2) }' Makefile $(sort $(wildcard mk/*.mk))
+
+## setup: the environment from requirements.lock (hash-checked) + the project kernel (idempotent)
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml environment.yml
@@ -48,16 +54,18 @@ $(STAMP): pyproject.toml environment.yml
 	@touch $(STAMP)
 	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
-## test: the whole test suite (offline, CPU), then nbval on the committed analysis notebooks
+## test: the whole test suite (offline, CPU), then nbval on the committed notebooks
 test: setup
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-notebooks
 
+## test-fast: the tests not marked slow (a few minutes)
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
-## default-runs: a short demonstration = two runs of the mini cifar-clean grid, seed 0:
-## the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
+## default-runs: a short demonstration: two runs of the mini cifar-clean grid (AdamW and AEES, seed 0)
+#   a short demonstration = two runs of the mini cifar-clean grid, seed 0:
+#   the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
 DEFAULT_RUNS := $(addprefix results/mini/cifar-clean/cifar_clean_,adamw_none_seed0.json aees_none_seed0.json)
 DEFAULT_PLAN = $(if $(_GRIDS_DRY),$${TMPDIR:-/tmp}/aees-dry-run-$$(id -u)-mini,results/mini)/.plan-default.mk
 default-runs: setup
@@ -66,10 +74,11 @@ default-runs: setup
 	+@$(MAKE) --no-print-directory -f "$(DEFAULT_PLAN)" $(DEFAULT_RUNS) \
 	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
-## lab: JupyterLab at the repository root, opened on notebooks/, with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
-## from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
-## makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
-## as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
+## lab: JupyterLab at the repository root, opened on notebooks/, with the project kernel
+#   LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
+#   from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
+#   makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
+#   as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
 LAB_IP ?= 127.0.0.1
 LAB_PORT ?= 8888
 LAB_TOKEN ?=
@@ -85,5 +94,6 @@ LAB_FLAGS = $(LAB_PROJECT_FLAGS) --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(
 lab: setup
 	$(PY) -m jupyter lab $(LAB_FLAGS)
 
+## clean-scratch: delete results/scratch (where one-off runs go by default)
 clean-scratch:
 	rm -rf results/scratch

@@ -63,8 +63,9 @@ $(foreach c,$(ANALYSIS_CHAPTERS),$(eval $(ANALYSIS_STAMPS)/$(c).csv: \
 .PHONY: analysis-archive-changed
 analysis-archive-changed: ;
 
-## figures: every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
-## and FIGURES/index.csv; only chapters whose inputs changed are rebuilt
+## figures: every thesis table and figure of ARCHIVE into FIGURES/ and FIGURES/index.csv (changed chapters only)
+#   every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
+#   and FIGURES/index.csv; only chapters whose inputs changed are rebuilt
 figures: $(FIGURES)/index.csv
 
 $(FIGURES)/index.csv: $(foreach c,$(ANALYSIS_CHAPTERS),$(ANALYSIS_STAMPS)/$(c).csv) | setup
@@ -74,8 +75,9 @@ $(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) | setup
 	@rm -f $(FIGURES)/.make/*/$*.csv
 	$(INCREMENTAL) chapter $* --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamp '$@'
 
-## report: run the analysis notebooks on ARCHIVE and join them into FIGURES/report.html (inputs hidden);
-## rebuilt when the figures index, the notebooks or the analysis code change
+## report: the analysis notebooks on ARCHIVE joined into FIGURES/report.html (code hidden)
+#   run the analysis notebooks on ARCHIVE and join them into FIGURES/report.html (inputs hidden);
+#   rebuilt when the figures index, the notebooks or the analysis code change
 report: $(FIGURES)/report.html
 
 $(FIGURES)/report.html: $(FIGURES)/index.csv $(REPORT_NOTEBOOKS) $(ANALYSIS_CODE) | setup
@@ -85,13 +87,15 @@ $(FIGURES)/report.html: $(FIGURES)/index.csv $(REPORT_NOTEBOOKS) $(ANALYSIS_CODE
 summaries: setup
 	$(PY) -m lib.analysis.summaries '$(RESULTS)'
 
-## analysis-notebooks: regenerate the analysis notebooks and execute them against results/mini, and the
-## exploration notebook on the stand-in (commit these)
+## analysis-notebooks: regenerate and execute the analysis and exploration notebooks (commit these)
+#   regenerate the analysis notebooks and execute them against results/mini, and the
+#   exploration notebook on the stand-in (commit these)
 analysis-notebooks: setup
 	$(PY) scripts/build_analysis_notebooks.py --execute
 
-## test-notebooks: pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
-## temporary directory; the kernels import this checkout's lib)
+## test-notebooks: nbval on the committed analysis and exploration notebooks
+#   pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
+#   temporary directory; the kernels import this checkout's lib)
 test-notebooks: setup
 	AEES_FIGURES_DIR="$$(mktemp -d)" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
 	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS)

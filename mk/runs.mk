@@ -36,9 +36,10 @@ _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)'
 
 .PHONY: runs runs-status runs-list mini-archive
 
-## runs: every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped.
-## LAUNCHER=slurm: the runs still to do (not finished, queued or running; failed ones with
-## RETRY=1) become one Slurm job array per grid, SLURM_ARGS overriding the sbatch defaults.
+## runs: every run of GRID for PROFILE (finished runs skipped; LAUNCHER=slurm: job arrays)
+#   every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped.
+#   LAUNCHER=slurm: the runs still to do (not finished, queued or running; failed ones with
+#   RETRY=1) become one Slurm job array per grid, SLURM_ARGS overriding the sbatch defaults.
 ifeq ($(LAUNCHER),slurm)
 runs: setup
 	+@$(GRIDS_CLI) submit $(_GRIDS_ARGS) $(if $(FORCE),--force) $(if $(RETRY),--retry) $(_GRIDS_DRY) \
@@ -53,19 +54,22 @@ runs:
 	$(error LAUNCHER=$(LAUNCHER): use LAUNCHER=make (the default, runs here) or LAUNCHER=slurm (job arrays))
 endif
 
+## runs-status: finished / failed / pending runs of GRID for PROFILE, from the manifests
 runs-status: setup
 	@$(GRIDS_CLI) status $(_GRIDS_ARGS)
 
+## runs-list: the grids of PROFILE and their run counts (thesis rows, aliases, runs to train)
 runs-list: setup
 	@$(GRIDS_CLI) list $(_GRIDS_ARGS)
 
-## mini-archive: every mini grid the fastest way on a small CPU: two runs at a time with one
-## thread each (the tiny models scale badly across threads), then the grids derived from those
-## runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
-## FORCE=1 retrains finished runs.
-## The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
-## planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
-## runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
+## mini-archive: every mini grid the fastest way on a small CPU (FORCE=1 retrains)
+#   every mini grid the fastest way on a small CPU: two runs at a time with one
+#   thread each (the tiny models scale badly across threads), then the grids derived from those
+#   runs, then the timing grid alone so that its seconds per epoch are not shared with another run.
+#   FORCE=1 retrains finished runs.
+#   The derived grids (cifar-peak-rerun: each scheduled cifar-noisy run re-run to its peak epoch) are
+#   planned from their parents' finished JSON, so they get a make call of their own AFTER the one that
+#   runs cifar-noisy: the recipe lines run in order and each must succeed (a failed parent stops here).
 MINI_SHARED_GRIDS = cifar-noisy cifar-clean sst2 agnews-clean agnews-noisy ablation-penalty ablation-trend ablation-cifar-noise peers
 MINI_DERIVED_GRIDS = cifar-peak-rerun
 mini-archive: setup

@@ -27,6 +27,7 @@ from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E4
 from lib.analysis.reference import SOURCES  # noqa: E402
 import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 from lib.analysis import freshness  # noqa: E402
+from lib.analysis.kernel import QuietKernelManager  # noqa: E402
 from lib.notebook import KERNEL_NAME, kernel_metadata  # noqa: E402
 
 CHECK = {"tags": ["nbval-check-output"]}
@@ -231,6 +232,7 @@ def execute(path: Path) -> None:
 
     nb = nbf.read(path, as_version=4)
     NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
+                   kernel_manager_class=QuietKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     if path.stem != "explore_aees":  # what `make report` may reuse: the inputs it ran on (lib.analysis.freshness)
         freshness.stamp(nb, "results/mini")

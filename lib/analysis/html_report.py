@@ -23,33 +23,17 @@ import time
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import default
 
 from lib import ROOT
 from lib.analysis import freshness
 from lib.analysis.build import STANDIN_LABEL
+from lib.analysis.kernel import QuietKernelManager
 from lib.analysis.render import open_archive, rel, write_text
 from lib.results.provenance import provenance
 
 NOTEBOOKS = ("analysis_cifar_clean", "analysis_cifar_noisy", "analysis_nlp", "analysis_ablations", "analysis_compute",
              "analysis_controller", "analysis_checkpoints", "analysis_peers", "reproduction_report")
 KERNEL = "aees"
-
-
-class _QuietKernelManager(AsyncKernelManager):
-    """A kernel that prints nothing of its own into the report build: it talks to papermill over local
-    sockets (ipc, so ipykernel has no unencrypted TCP to warn about), and once every cell has run it is
-    shut down without the SIGINT jupyter_client sends first (which an idle kernel reports as a
-    "KeyboardInterrupt caught in kernel" error although nothing was interrupted)."""
-
-    @default("transport")
-    def _transport_default(self) -> str:
-        return "ipc"
-
-    async def _async_interrupt_kernel(self) -> None:
-        if not self.shutting_down:
-            await super()._async_interrupt_kernel()
 
 
 def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> list[Path]:
@@ -73,7 +57,7 @@ def execute_all(archive: str, out: Path, names: tuple[str, ...] = NOTEBOOKS) -> 
         else:
             pm.execute_notebook(str(source), str(target), parameters={"archive": str(archive), "figures": str(out)},
                                 kernel_name=KERNEL, cwd=str(ROOT / "notebooks"), progress_bar=False,
-                                log_output=False, kernel_manager_class=_QuietKernelManager)
+                                log_output=False, kernel_manager_class=QuietKernelManager)
             print(f"report: {name}: executed in {time.perf_counter() - start:.0f} s", flush=True)
         done.append(target)
     return done
