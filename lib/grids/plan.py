@@ -30,7 +30,8 @@ from lib.grids import manifest
 from lib.grids.cells import (GridError, RunSpec, notebook_for, order_params,
                              repeat_tag, run_name)
 from lib.grids.definitions import GRIDS
-from lib.grids.state import check_file, expected_config, rel, rel_command
+from lib.data import ready
+from lib.grids.state import check_file, expected_config, rel, rel_command, resolved_config
 
 DEFAULT_PY = ".venv/bin/python"
 PAPERMILL_ARGS = "-m papermill --kernel aees --log-output --no-progress-bar"
@@ -295,6 +296,11 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
         p.state[spec.json] = check(spec)
         if p.state[spec.json][0] in ("incomplete", "mismatch") or (force and spec.grid in names):
             p.rerun.add(spec.json)
+    if not dry_run:  # missing data stop the plan with one line, before anything is written or started
+        for spec in p.todo():
+            problem = ready.missing(spec.task, resolved_config(spec.task, profile, spec.parameters))
+            if problem:
+                raise GridError(f"{spec.grid}: {problem}")
     py_cmd = rel_command(py)
     pm_cmd = rel_command(papermill) if papermill else f"{py_cmd} {PAPERMILL_ARGS}"
     commands = p.commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
