@@ -47,7 +47,9 @@ INCREMENTAL = $(PY) -m lib.analysis.incremental
 _analysis_goals := $(filter figures report $(FIGURES)/index.csv $(FIGURES)/report.html,$(MAKECMDGOALS))
 _analysis_unstamped := $(filter-out $(wildcard $(ANALYSIS_STAMPS)/*.csv),\
   $(foreach c,$(ANALYSIS_CHAPTERS),$(ANALYSIS_STAMPS)/$(c).csv))
-ifneq ($(and $(_analysis_goals),$(_analysis_unstamped),$(wildcard $(STAMP)),$(wildcard $(FIGURES)/index.csv)),)
+# ADOPT=0 turns it off (every missing stamp is then rebuilt: the byte-for-byte check of the committed files).
+ADOPT ?= 1
+ifneq ($(and $(filter 1,$(ADOPT)),$(_analysis_goals),$(_analysis_unstamped),$(wildcard $(STAMP)),$(wildcard $(FIGURES)/index.csv)),)
 ifeq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS))),)
 _analysis_adopted := $(shell $(INCREMENTAL) adopt --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamps '$(ANALYSIS_STAMPS)')
 $(if $(_analysis_adopted),$(info $(_analysis_adopted)))
