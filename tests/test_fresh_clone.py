@@ -4,6 +4,8 @@ unchanged (by content), leaves `git status` empty; `make -n` writes nothing. Plu
 from __future__ import annotations
 
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ from lib.grids import manifest
 from lib.grids.plan import plan
 from lib.grids.runner import _record, _run_logged
 from tests.test_analysis_notebooks import record
-from tests.test_make_analysis import MAKE, make
+from tests.test_make_analysis import ENV_DIR, MAKE
 
 CLONE_MAKE_SECONDS = 30.0
 
@@ -29,23 +31,41 @@ def _status(repo: Path, *extra: str) -> str:
                           check=True).stdout
 
 
+def _make(clone: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """make in the clone as a user runs it after `make setup`: its .venv (this environment, linked) is set up,
+    so the setup stamp counts as current (-o); nothing else is overridden."""
+    cmd = [MAKE, "--no-print-directory", "-o", str(clone / ".venv" / ".aees-setup-stamp"), *args]
+    env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH")}
+    done = subprocess.run(cmd, cwd=clone, env={**env, "PYTHONPATH": str(clone)}, capture_output=True, text=True,
+                          timeout=900)
+    if check:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(MAKE is None, reason="GNU make is not installed")
 def test_make_on_a_fresh_clone_is_clean_and_fast(tmp_path):
+    """The seconds are CPU seconds of make and everything it starts: on an otherwise idle machine that is the
+    wall clock (the work is one process at a time); on a shared one the wall clock also counts the others."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True, timeout=300)
+    (clone / ".venv").symlink_to(ENV_DIR)
     ignored = _status(clone, "--ignored")
-    make("-n", cwd=clone)
-    make("-n", "runs", "GRID=sst2", "SEEDS=3", cwd=clone)
+    _make(clone, "-n")
+    _make(clone, "-n", "runs", "GRID=sst2", "SEEDS=3")
     assert _status(clone, "--ignored") == ignored, "make -n wrote into the clone"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = make(cwd=clone)  # `make` after setup (the setup stamp of this environment is taken as current)
-    seconds = time.perf_counter() - start
+    done = _make(clone)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert "[grids] start" not in done.stdout and " chapter " not in done.stdout, done.stdout[-3000:]
     assert "executed in" not in done.stdout, done.stdout[-3000:]  # the report reused the committed notebooks
     assert _status(clone) == "", f"make changed the clone:\n{_status(clone)}"
-    assert seconds <= CLONE_MAKE_SECONDS, f"make took {seconds:.0f} s on a fresh clone"
-    again = make("-q", "figures", "report", cwd=clone, check=False)
+    assert cpu <= CLONE_MAKE_SECONDS, f"make took {cpu:.0f} CPU seconds ({wall:.0f} s wall) on a fresh clone"
+    again = _make(clone, "-q", "figures", "report", check=False)
     assert again.returncode == 0, "a second make would rebuild something"
 
 
