@@ -43,13 +43,14 @@ help:
 ## setup: the environment from requirements.lock (hash-checked) + the project kernel (idempotent)
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml environment.yml
+# Every package from the lock file, each checked against its hashes; then this project, whose dependencies
+# the lock already holds (pyproject.toml's pins; tests/test_environment.py checks the three agree).
+$(STAMP): pyproject.toml environment.yml requirements.lock
 	@if [ ! -x "$(PY)" ]; then \
 	  $(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' && \
 	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "AEES (project env)" >/dev/null
 	@touch $(STAMP)
 	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
