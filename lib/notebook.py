@@ -67,6 +67,9 @@ def resolve_from_namespace(task: str, namespace: dict[str, Any], before: set[str
     return check_parameters(task, {n: namespace[n] for n in names | {"profile"} if n in namespace})
 
 
+PROFILE_NOTES = {"mini": "the offline stand-in, CPU", "thesis": "the real data sets, GPU"}
+
+
 def _annotation(tp: Any) -> str:
     """A field's type as papermill's ``--help-notebook`` shows it (``int``; ``int | None`` -> ``int``)."""
     args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -96,10 +99,10 @@ def parameters_cell(task: str, profile_default: str = "mini") -> str:
         f"profile: str = {profile_default!r}",
         "run_id: str = None",
     ]
-    comments = [f"{' | '.join(order)}: {profile_default} = the offline stand-in on a CPU, thesis = real data, GPU",
+    comments = [" | ".join(f"{p} ({PROFILE_NOTES.get(p, 'see lib/config.py')})" for p in order),
                 "run id recorded in the RunResult provenance (grids set it)"]
     for name, doc in docs.items():
         lines.append(f"{name}: {_annotation(hints[name])} = None")
-        comments.append(f"{doc}; {_defaults(task, name, values)}")
+        comments.append(f"{doc}; {_defaults(task, name, values)}".replace("=", "is"))  # papermill: one '=' a line
     width = max(len(line) for line in lines[1:]) + 1
     return "\n".join(lines[:1] + [f"{line:<{width}}# {c}" for line, c in zip(lines[1:], comments)])

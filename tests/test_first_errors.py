@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,9 @@ from lib import ROOT
 from lib.run import papermill_value, preflight, read_arguments
 
 PY = sys.executable
+ENV_DIR = Path(PY).parent.parent
+# make with this environment, its setup taken as current (-o): a test never reinstalls the environment
+MAKE = ["make", "--no-print-directory", f"ENV_DIR={ENV_DIR}", "-o", str(ENV_DIR / ".aees-setup-stamp")]
 NB = "notebooks/train_cifar100.ipynb"
 FIRST_LINE_SECONDS = 3.0
 
@@ -59,7 +63,7 @@ def test_readme_run_command_reports_a_bad_parameter_in_one_first_line(args, expe
 
 @pytest.mark.parametrize("args,expected", BAD_MAKE, ids=lambda a: " ".join(a) if isinstance(a, list) else "")
 def test_make_reports_a_bad_variable_in_one_first_line(args, expected):
-    line, rc, seconds = _first_line(["make", "--no-print-directory", *args])
+    line, rc, seconds = _first_line([*MAKE, *args])
     assert re.search(expected, line), line
     assert rc != 0 and seconds < FIRST_LINE_SECONDS, (rc, seconds)
 
@@ -77,7 +81,7 @@ def test_thesis_without_cifar_names_the_command_and_leaves_nothing(tmp_path):
 
 
 def test_make_runs_thesis_without_cifar_stops_before_any_run(tmp_path):
-    line, rc, _ = _first_line(["make", "--no-print-directory", "runs", "PROFILE=thesis", "GRID=cifar-clean",
+    line, rc, _ = _first_line([*MAKE, "runs", "PROFILE=thesis", "GRID=cifar-clean",
                                f"RESULTS={tmp_path / 'results'}"], {"AEES_DATA_DIR": str(tmp_path / "data")})
     assert line.startswith("error: cifar-clean: data: profile=thesis needs CIFAR-100") and "make prepare-thesis" in line
     assert rc != 0 and not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
@@ -128,7 +132,7 @@ def test_make_help_lists_every_target_once():
     makefiles = [ROOT / "Makefile", *sorted((ROOT / "mk").glob("*.mk"))]
     phony = {t for f in makefiles for line in f.read_text().splitlines() if line.startswith(".PHONY:")
              for t in line.split(":", 1)[1].split()} - {"analysis-archive-changed"}
-    out = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([*MAKE, "help"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout.splitlines()
     listed = [line.split()[1] for line in out]
     assert sorted(listed) == sorted(phony)

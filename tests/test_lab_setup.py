@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -55,7 +56,9 @@ def test_kernel_reports_the_committed_language_info():
 
 
 def _make_lab_command() -> list[str]:
-    out = subprocess.run(["make", "-n", "--no-print-directory", "lab", "LAB_PORT=0"], cwd=ROOT, check=True,
+    env_dir = Path(sys.executable).parent.parent
+    out = subprocess.run(["make", "-n", "--no-print-directory", f"ENV_DIR={env_dir}", "-o",
+                          str(env_dir / ".aees-setup-stamp"), "lab", "LAB_PORT=0"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     line = next(line for line in out.splitlines() if " -m jupyter lab " in line)
     return shlex.split(line)
