@@ -50,7 +50,7 @@ def read_arguments(argv: list[str]) -> tuple[str | None, dict[str, Any], bool]:
     """(notebook path, parameters in papermill's precedence, --help-notebook given) from papermill's argv."""
     import yaml
 
-    notebook, help_notebook, i = None, False, 0
+    help_notebook, i, positional = False, 0, []
     base64s, files, yamls, plain, raw = [], [], [], [], []
     while i < len(argv):
         arg = argv[i]
@@ -70,9 +70,10 @@ def read_arguments(argv: list[str]) -> tuple[str | None, dict[str, Any], bool]:
             continue
         if arg == "--help-notebook":
             help_notebook = True
-        elif not arg.startswith("-") and notebook is None:
-            notebook = arg
+        elif not arg.startswith("-"):
+            positional.append(arg)
         i += 1
+    notebook = positional[0] if positional else None
     params: dict[str, Any] = {}
     for text in base64s:
         params.update(yaml.safe_load(base64.b64decode(text)) or {})
@@ -83,6 +84,14 @@ def read_arguments(argv: list[str]) -> tuple[str | None, dict[str, Any], bool]:
     params.update({name: papermill_value(value) for name, value in plain})
     params.update(dict(raw))
     return notebook, params, help_notebook
+
+
+def output_folder(argv: list[str]) -> Path | None:
+    """The folder of the output notebook (papermill's second argument), when one is given."""
+    positional = [a for i, a in enumerate(argv) if not a.startswith("-")
+                  and not (i and (argv[i - 1] in _ONE or argv[i - 1] in _TWO))
+                  and not (i > 1 and argv[i - 2] in _TWO)]
+    return Path(positional[1]).expanduser().parent if len(positional) > 1 and positional[1] != "-" else None
 
 
 def training_task(notebook: str | None) -> str | None:
@@ -104,6 +113,9 @@ def preflight(argv: list[str]) -> str | None:
         check_parameters(task, params)
     except (config.ConfigError, FileNotFoundError) as exc:
         return f"{Path(notebook).name}: {exc}"
+    folder = output_folder(argv)
+    if folder is not None and not folder.is_dir():
+        return f"output notebook: the folder {folder} does not exist; create it first (mkdir -p {folder})"
     return None
 
 
