@@ -20,65 +20,81 @@ export PYTHONHASHSEED ?= 0
 
 PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-bar
 
-.PHONY: all setup test test-fast default-runs lab clean-scratch
+.PHONY: all help setup test test-fast default-runs lab clean-scratch
 
 include mk/runs.mk
 include mk/analysis.mk
 include mk/bench.mk
 include mk/rehearse.mk
 
-## all (the default): setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
-## committed archive is complete; missing or stale runs are trained), then its tables, figures
-## and HTML report
+## all: the default: setup, the mini archive (trains only missing or stale runs), figures, report
+#   setup, every mini grid (mk/runs.mk mini-archive: nothing to do when the
+#   committed archive is complete; missing or stale runs are trained), then its tables, figures
+#   and HTML report
 all: setup
 	+@$(MAKE) --no-print-directory mini-archive
 	+@$(MAKE) --no-print-directory figures report ARCHIVE=results/mini
 
-## setup: environment with pinned packages + the named Jupyter kernel (idempotent)
+## help: every target in one line (the first `## target:` line above each; details in the comments)
+help:
+	@awk '/^## [a-z-]+: / { sub(/^## /, ""); i = index($$0, ": "); \
+	  printf "  make %-20s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2) }' Makefile $(sort $(wildcard mk/*.mk))
+
+## setup: the environment from requirements.lock (hash-checked) + the project kernel (idempotent)
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml environment.yml
+# Every package from the lock file, each checked against its hashes; then this project, whose dependencies
+# the lock already holds (pyproject.toml's pins; tests/test_environment.py checks the three agree).
+$(STAMP): pyproject.toml environment.yml requirements.lock
 	@if [ ! -x "$(PY)" ]; then \
 	  $(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' && \
 	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "AEES (project env)" >/dev/null
 	@touch $(STAMP)
 	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
-## test: the whole test suite (offline, CPU), then nbval on the committed analysis notebooks
+## test: the whole test suite (offline, CPU), then nbval on the committed notebooks
 test: setup
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-notebooks
 
+## test-fast: the tests not marked slow (a few minutes)
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
-## default-runs: a short demonstration = two runs of the mini cifar-clean grid, seed 0:
-## the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
+## default-runs: a short demonstration: two runs of the mini cifar-clean grid (AdamW and AEES, seed 0)
+#   a short demonstration = two runs of the mini cifar-clean grid, seed 0:
+#   the AdamW baseline and AEES (skipped when finished; they are part of the mini archive)
 DEFAULT_RUNS := $(addprefix results/mini/cifar-clean/cifar_clean_,adamw_none_seed0.json aees_none_seed0.json)
+DEFAULT_PLAN = $(if $(_GRIDS_DRY),$${TMPDIR:-/tmp}/aees-dry-run-$$(id -u)-mini,results/mini)/.plan-default.mk
 default-runs: setup
 	+@$(GRIDS_CLI) plan --profile mini --grid cifar-clean $(_GRIDS_DRY) \
-	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile results/mini/.plan-default.mk
-	+@$(MAKE) --no-print-directory -f results/mini/.plan-default.mk $(DEFAULT_RUNS) \
+	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile "$(DEFAULT_PLAN)"
+	+@$(MAKE) --no-print-directory -f "$(DEFAULT_PLAN)" $(DEFAULT_RUNS) \
 	  PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 
-## lab: JupyterLab on notebooks/ with the project kernel. LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
-## from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
-## makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
-## as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
+## lab: JupyterLab at the repository root, opened on notebooks/, with the project kernel
+#   LAB_IP (default 127.0.0.1; 0.0.0.0 to reach it
+#   from outside a container or VM), LAB_PORT (8888; the next free one if taken), LAB_TOKEN (empty: JupyterLab
+#   makes one and prints the URL with it), LAB_ARGS (anything else). --allow-root is added only when make runs
+#   as root (a container, a cloud notebook VM); --no-browser when there is no display to open one on.
 LAB_IP ?= 127.0.0.1
 LAB_PORT ?= 8888
 LAB_TOKEN ?=
 LAB_ARGS ?=
 LAB_UID ?= $(shell id -u)
-LAB_FLAGS = --notebook-dir=notebooks --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(LAB_PORT)' \
+# The root is the repository (figures/, results/, docs/ reachable); Lab opens on notebooks/; no news feed,
+# hence no consent pop-up asking whether to fetch it, and no update check.
+LAB_PROJECT_FLAGS = --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks --LabApp.news_url=None \
+  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+LAB_FLAGS = $(LAB_PROJECT_FLAGS) --ServerApp.ip='$(LAB_IP)' --ServerApp.port='$(LAB_PORT)' \
   $(if $(LAB_TOKEN),--IdentityProvider.token='$(LAB_TOKEN)') $(if $(filter 0,$(LAB_UID)),--allow-root) \
   $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(LAB_ARGS)
 lab: setup
 	$(PY) -m jupyter lab $(LAB_FLAGS)
 
+## clean-scratch: delete results/scratch (where one-off runs go by default)
 clean-scratch:
 	rm -rf results/scratch

@@ -22,7 +22,6 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 
 from lib.data import AGNEWS_NOISE_SEED
 from lib.profiles import PROFILES
@@ -39,6 +38,11 @@ CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noi
 
 class ConfigError(ValueError):
     """A run parameter is unknown, of the wrong type, or outside its allowed values."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython (JupyterLab, papermill's error report) shows these lines instead of a traceback:
+        # the message names the parameter, the allowed values and the value given; nothing to debug.
+        return [f"{type(self).__name__}: {self}"]
 
 
 def _f(default: Any, doc: str, choices: tuple | None = None) -> Any:
@@ -252,6 +256,28 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp)).replace("NoneType", "None")
 
 
+def _parse_candidates(text: str, name: str) -> list[float]:
+    """``"0.5,1,2"`` -> [0.5, 1.0, 2.0] with pulseopt's rules (``pulseopt.modes``: at least one value, no
+    duplicates, LR multipliers positive, noise non-negative), written here so that validating a
+    configuration imports no torch (a bad parameter is reported before any heavy import)."""
+    positive = name == "lr_candidates"
+    words = [w.strip() for w in text.split(",") if w.strip()]
+    if not words:
+        raise ValueError(f"{name} must contain at least one value.")
+    values: list[float] = []
+    for word in words:
+        try:
+            value = float(word)
+        except ValueError:
+            raise ValueError(f"Invalid value '{word}' in {name}.") from None
+        if (value <= 0.0) if positive else (value < 0.0):
+            raise ValueError(f"{name} values must be {'positive' if positive else 'non-negative'}.")
+        if value in values:
+            raise ValueError(f"{name} contains a duplicate value: {value}.")
+        values.append(value)
+    return values
+
+
 def _coerce(name: str, tp: Any, value: Any) -> Any:
     """Check/convert one value against its declared type; raise ConfigError naming the field."""
     origin = typing.get_origin(tp)
@@ -261,7 +287,6 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
             return None
         return _coerce(name, args[0], value)
     if origin is list:
-        parser = parse_lr_candidates if name == "lr_candidates" else parse_noise_candidates
         if isinstance(value, str):
             text = value
         elif isinstance(value, (list, tuple)):
@@ -273,7 +298,7 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
         else:
             raise ConfigError(f"{name}: expected a list of numbers or a comma-separated string, got {value!r}")
         try:
-            return parser(text)
+            return _parse_candidates(text, name)
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     if tp is bool:

@@ -98,7 +98,7 @@ def check_tokenized(data_dir: Path) -> list[Item]:
             out.append(Item(f"tokenized {key}", True, f"caches in {root}"))
         else:
             out.append(Item(f"tokenized {key}", False, f"no tokenized cache for {key} in {root}. Prepare it "
-                            f"once with network (README, thesis profile, step 2.1):\n    {PRETOKENIZE[key]}"))
+                            f"once with network (docs/guide.md, thesis profile, step 2.1):\n    {PRETOKENIZE[key]}"))
     return out
 
 
@@ -113,7 +113,7 @@ def check_model(hf_cache: Path) -> Item:
     missing = [f for f in ("config.json", "tokenizer_config.json", "model.safetensors") if not isinstance(hits[f], str)]
     if missing:
         return Item("model cache", False, f"no {MODEL} in the model cache {hf_cache} (missing {', '.join(missing)}). "
-                    f"Warm it once with network (README, thesis profile, step 2.2):\n    {WARM_MODEL}")
+                    f"Warm it once with network (docs/guide.md, thesis profile, step 2.2):\n    {WARM_MODEL}")
     return Item("model cache", True, f"{MODEL} in {hf_cache}")
 
 

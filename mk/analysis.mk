@@ -41,6 +41,24 @@ ANALYSIS_FILES := $(shell cd '$(ARCHIVE)' 2>/dev/null && find . -mindepth 1 -nam
   | LC_ALL=C sort)
 INCREMENTAL = $(PY) -m lib.analysis.incremental
 
+# A fresh clone has the committed figures and index but none of the stamps (ignored by git): before
+# make reads them, `incremental adopt` stamps every chapter whose committed files are current by
+# content (the index's input and code hashes), so a clone rebuilds nothing. Only for the goals that
+# build figures, never under -n or -q (they write nothing), and once: a stamped chapter is skipped.
+_analysis_goals := $(filter figures report $(FIGURES)/index.csv $(FIGURES)/report.html,$(MAKECMDGOALS))
+# ADOPT=0 turns it off (every missing stamp is then rebuilt: the byte-for-byte check of the committed files).
+# The tests are shell tests, not $(wildcard): make caches a folder's listing when it first reads it, and
+# would not see the stamps written here.
+ADOPT ?= 1
+ifneq ($(and $(filter 1,$(ADOPT)),$(_analysis_goals)),)
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS))),)
+_analysis_adopted := $(shell [ -f '$(STAMP)' ] && [ -f '$(FIGURES)/index.csv' ] && \
+  for c in $(ANALYSIS_CHAPTERS); do [ -f '$(ANALYSIS_STAMPS)'/$$c.csv ] || { \
+  $(INCREMENTAL) adopt --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamps '$(ANALYSIS_STAMPS)'; break; }; done)
+$(if $(_analysis_adopted),$(info $(_analysis_adopted)))
+endif
+endif
+
 -include $(wildcard $(ANALYSIS_STAMPS)/*.csv.d)
 
 # A chapter whose recorded file list differs from today's depends on a phony target: out of date.
@@ -50,8 +68,9 @@ $(foreach c,$(ANALYSIS_CHAPTERS),$(eval $(ANALYSIS_STAMPS)/$(c).csv: \
 .PHONY: analysis-archive-changed
 analysis-archive-changed: ;
 
-## figures: every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
-## and FIGURES/index.csv; only chapters whose inputs changed are rebuilt
+## figures: every thesis table and figure of ARCHIVE into FIGURES/ and FIGURES/index.csv (changed chapters only)
+#   every thesis table (.tex + .csv) and figure (.png + .pdf) of ARCHIVE into FIGURES/<chapter>/
+#   and FIGURES/index.csv; only chapters whose inputs changed are rebuilt
 figures: $(FIGURES)/index.csv
 
 $(FIGURES)/index.csv: $(foreach c,$(ANALYSIS_CHAPTERS),$(ANALYSIS_STAMPS)/$(c).csv) | setup
@@ -61,9 +80,9 @@ $(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) | setup
 	@rm -f $(FIGURES)/.make/*/$*.csv
 	$(INCREMENTAL) chapter $* --archive '$(ARCHIVE)' --out '$(FIGURES)' --stamp '$@'
 
-## report: every table and figure of ARCHIVE, each thesis table beside the published one, in one
-## self-contained page FIGURES/report.html (no network needed to read it); rebuilt when the figures
-## index, the analysis code or the page template change
+## report: every table and figure of ARCHIVE in one self-contained page, FIGURES/report.html
+#   each thesis table beside the published one; no network needed to read it; rebuilt when the
+#   figures index, the analysis code or the page template change
 report: $(FIGURES)/report.html
 
 $(FIGURES)/report.html: $(FIGURES)/index.csv $(ANALYSIS_CODE) lib/analysis/report.html.j2 | setup
@@ -73,13 +92,15 @@ $(FIGURES)/report.html: $(FIGURES)/index.csv $(ANALYSIS_CODE) lib/analysis/repor
 summaries: setup
 	$(PY) -m lib.analysis.summaries '$(RESULTS)'
 
-## analysis-notebooks: regenerate the analysis notebooks and execute them against results/mini, and the
-## exploration notebook on the stand-in (commit these)
+## analysis-notebooks: regenerate and execute the analysis and exploration notebooks (commit these)
+#   regenerate the analysis notebooks and execute them against results/mini, and the
+#   exploration notebook on the stand-in (commit these)
 analysis-notebooks: setup
 	$(PY) scripts/build_analysis_notebooks.py --execute
 
-## test-notebooks: pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
-## temporary directory; the kernels import this checkout's lib)
+## test-notebooks: nbval on the committed analysis and exploration notebooks
+#   pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
+#   temporary directory; the kernels import this checkout's lib)
 test-notebooks: setup
 	AEES_FIGURES_DIR="$$(mktemp -d)" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
 	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS)

@@ -11,18 +11,19 @@ REHEARSE_ARGS ?=
 
 .PHONY: rehearse preflight prepare-thesis fashion-mnist
 
-## rehearse: the thesis path end to end offline at full size (replica in a temporary dir), capped
-## runs, checks; results refused by the analysis. Report: results/rehearse/latest.json
+## rehearse: the thesis path end to end offline at full size on a replica, capped runs (CPU, minutes)
+#   the thesis path end to end offline at full size (replica in a temporary dir), capped
+#   runs, checks; results refused by the analysis. Report: results/rehearse/latest.json
 rehearse: setup
 	$(if $(filter cpu,$(DEVICE)),OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}) \
 	  $(PY) -m lib.rehearse --device $(DEVICE) --jobs $(REHEARSE_JOBS) $(REHEARSE_ARGS)
 
-## preflight: is this machine ready for PROFILE (thesis: GPU, data, caches, disk, GPU-hours)?
+## preflight: is this machine ready for PROFILE (GPU, data, caches, disk, GPU-hours)?
 preflight: setup
 	$(PY) -m lib.preflight --profile $(PROFILE)
 
-## fashion-mnist: the real Fashion-MNIST files into data/fashion-mnist (PROFILE=mini-fmnist): from the
-## Debian package dataset-fashion-mnist when installed, else torchvision's download (network)
+## fashion-mnist: the real Fashion-MNIST files into data/fashion-mnist (PROFILE=mini-fmnist)
+#   from the Debian package dataset-fashion-mnist when installed, else torchvision's download (network)
 fashion-mnist: setup
 	$(PY) -m lib.preflight --fetch-fashion-mnist
 

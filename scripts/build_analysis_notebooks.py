@@ -27,8 +27,10 @@ from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E4
 from lib.analysis.chapters import CHAPTER_TEXT as CHAPTERS, COVERAGE_NOTE, SHAPE_NOTE  # noqa: E402
 from lib.analysis.reference import SOURCES  # noqa: E402
 import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
+from lib.analysis import freshness  # noqa: E402
+from lib.analysis.kernel import QuietKernelManager  # noqa: E402
+from lib.notebook import KERNEL_NAME, kernel_metadata  # noqa: E402
 
-KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 CHECK = {"tags": ["nbval-check-output"]}
 PARAMS = ('archive = "results/mini"  # RunResult directory (relative to the repo root, or absolute); '
           'a thesis archive works too\n'
@@ -162,8 +164,7 @@ def explore_notebook() -> nbf.NotebookNode:
 
 def finish(cells: list[nbf.NotebookNode], name: str) -> nbf.NotebookNode:
     nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNEL
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.update(kernel_metadata())
     for i, cell in enumerate(cells):
         cell.id = f"{name.replace('_', '-')}-{i}"
     nb.cells = cells
@@ -182,8 +183,11 @@ def execute(path: Path) -> None:
     from nbclient import NotebookClient
 
     nb = nbf.read(path, as_version=4)
-    NotebookClient(nb, kernel_name=KERNEL["name"], timeout=600, record_timing=False,
+    NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
+                   kernel_manager_class=QuietKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    if path.stem != "explore_aees":  # what `make report` may reuse: the inputs it ran on (lib.analysis.freshness)
+        freshness.stamp(nb, "results/mini")
     nbf.write(nb, path)
 
 

@@ -14,9 +14,8 @@ import nbformat as nbf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.notebook import parameters_cell  # noqa: E402
+from lib.notebook import kernel_metadata, parameters_cell  # noqa: E402
 
-KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 
 NLP_NOTE = ("\n\nWith `pretokenize_only=True` the run prepares the tokenized caches and stops: "
             "the later phases print one line each and no RunResult is written. A Hub token, if "
@@ -56,8 +55,7 @@ def train_notebook(task: str) -> nbf.NotebookNode:
     spec = TRAIN[task]
     m = spec["module"]
     nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = KERNEL
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.update(kernel_metadata())
     cells = [
         nbf.v4.new_markdown_cell(
             f"# Train {spec['title']} (AEES thesis protocol)\n\n"
@@ -69,12 +67,13 @@ def train_notebook(task: str) -> nbf.NotebookNode:
         nbf.v4.new_code_cell("from lib.notebook import snapshot_names\n\n_before = snapshot_names(globals())"),
         nbf.v4.new_code_cell(parameters_cell(task), metadata={"tags": ["parameters"]}),
         nbf.v4.new_code_cell(
-            "# 1. Configure: profile defaults + the parameters above, validated before any data\n"
+            "# 1. Configure: profile defaults + the parameters above, validated (and the data looked for)\n"
+            "#    before torch is imported, any data is read or the run is locked: a mistake is one line\n"
+            f"from lib.notebook import resolve_from_namespace\n\ncfg = resolve_from_namespace({task!r}, globals(), _before)\n"
             + ("from lib.hf_cache import use_project_hf_cache\n"
                "use_project_hf_cache()  # .hf_cache/, before datasets / transformers are imported\n"
                if m == "text" else "")
-            + f"from lib.notebook import resolve_from_namespace\nfrom lib.train import {m} as T\n\n"
-            f"cfg = resolve_from_namespace({task!r}, globals(), _before)\nrun = T.start(cfg)\ncfg"),
+            + f"from lib.train import {m} as T\n\nrun = T.start(cfg)\ncfg"),
         nbf.v4.new_code_cell(f"# 2. {spec['data']}\nT.load_data(run)"),
         nbf.v4.new_code_cell("# 3. Model\nT.build_model(run)"),
         nbf.v4.new_code_cell("# 4. Optimizer, AEES and LR schedule\nT.build_optimization(run)"),

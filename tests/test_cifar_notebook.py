@@ -98,6 +98,6 @@ def test_notebook_parameters_cell_is_generated_from_config():
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1 and cells[0].source == parameters_cell("cifar100")
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    names = {line.split("=")[0].strip() for line in cells[0].source.splitlines()
+    names = {line.split("=")[0].split(":")[0].strip() for line in cells[0].source.splitlines()
              if "=" in line and not line.startswith("#")}
     assert names == set(config.field_docs("cifar100")) | {"profile", "run_id"}

@@ -73,3 +73,67 @@ def test_no_file_refers_outside_the_repository() -> None:
             if needle in text:
                 bad.append(f"{name}: {needle}")
     assert not bad, "references outside the repository:\n" + "\n".join(bad)
+
+
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock: normalised name -> (version, hashes)."""
+    text = (ROOT / "requirements.lock").read_text()
+    out = {}
+    for name, version, hashes in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",
+                                            text, re.M):
+        out[_norm(name)] = (version, re.findall(r"sha256:([0-9a-f]{64})", hashes))
+    return out
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_lock_pins_every_package_with_hashes_and_agrees_with_the_pins() -> None:
+    text = (ROOT / "requirements.lock").read_text()
+    entries = [line for line in text.splitlines() if re.match(r"^[A-Za-z0-9]", line)]
+    lock = _lock()
+    assert len(lock) == len(entries) and all(h for _, h in lock.values()), "an entry without --hash"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = [e for e in _pip_section() if "==" in e]
+    for spec in project + env:
+        name, version = spec.split("==")
+        assert _norm(name) in lock, f"{name} is pinned but not in requirements.lock"
+        assert lock[_norm(name)][0] == version, f"{name}: pinned {version}, locked {lock[_norm(name)][0]}"
+
+
+def test_lock_is_the_installed_environment() -> None:
+    """Every package installed here (but the project and pip's own tools) is locked, at its installed version."""
+    from importlib.metadata import distributions
+
+    lock = _lock()
+    installed = {_norm(d.metadata["Name"]): d.version for d in distributions()}
+    skip = {"aees-compendium", "pip", "aees-kernel"}
+    missing = {n: v for n, v in installed.items() if n not in skip and lock.get(n, (None,))[0] != v}
+    assert not missing, f"installed but not locked at this version: {missing}"
+
+
+def test_make_setup_installs_the_lock_with_hashes() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet --require-hashes --no-deps -r requirements.lock" in makefile
+    assert re.search(r"^\$\(STAMP\): .*requirements\.lock", makefile, re.M)
+
+
+def test_every_package_lib_imports_is_pinned() -> None:
+    """A third-party module imported anywhere in lib/ belongs to a distribution pinned in pyproject.toml."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    modules = set()
+    for path in (ROOT / "lib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    third_party = sorted(m for m in modules if m not in sys.stdlib_module_names and m != "lib")
+    pins = {_norm(s.split("==")[0]) for s in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    dists = packages_distributions()
+    unpinned = {m: dists.get(m) for m in third_party if not {_norm(d) for d in dists.get(m, [])} & pins}
+    assert not unpinned, f"imported by lib but not pinned in pyproject.toml: {unpinned}"

@@ -9,7 +9,8 @@ rule that makes the stamp depend on every RunResult file the chapter read, plus 
 per file (so a deleted run is a change, not an error), as ``gcc -MMD -MP`` does for headers,
 and the list of the archive's files at build time (a run that appears anywhere in the
 archive may belong to any chapter: ``mk/analysis.mk`` rebuilds a chapter whose list differs).
-``index`` joins the chapters' rows into ``<out>/index.csv`` in thesis order. ``mk/analysis.mk``
+``index`` joins the chapters' rows into ``<out>/index.csv`` in thesis order. ``adopt`` stamps the
+chapters that have no stamp yet (a fresh clone) but whose committed files are current by content. ``mk/analysis.mk``
 wires both; every write is atomic.
 """
 
@@ -26,7 +27,8 @@ import pandas as pd
 
 from lib import ROOT
 from lib.analysis.build import CHAPTERS, artifact_ids
-from lib.analysis.render import INDEX, INDEX_COLUMNS, build, open_archive, rel, render, write_text
+from lib.analysis.render import (INDEX, INDEX_COLUMNS, SUFFIXES, build, index_row, open_archive, rel, render,
+                                 write_text)
 
 
 def make_path(path: str | Path) -> str:
@@ -74,6 +76,40 @@ def chapter(name: str, archive: str, out: str | None, stamp: Path) -> pd.DataFra
     return rows
 
 
+def adopt(archive: str, out: str | None, stamp_dir: Path) -> list[str]:
+    """Chapters without a stamp in ``stamp_dir`` (a fresh clone: the stamps are not committed) whose committed
+    files are current by content get their stamp and dependency file without being rendered again.
+
+    Current by content: every index row the chapter would write (``render.index_row``: the SHA-256 of its
+    input RunResult files and of the analysis code, status, run count, notes) equals its row in
+    ``<out>/index.csv``, and the artifact's files exist. Returns the adopted chapters; the others are
+    left to ``chapter`` (make builds them)."""
+    ctx = open_archive(archive, out)
+    index_csv = ctx.out / INDEX
+    todo = [c for c in CHAPTERS if not (stamp_dir / f"{c}.csv").is_file()]
+    if not todo or not index_csv.is_file():
+        return []
+    committed = pd.read_csv(index_csv, dtype=str, keep_default_na=False).set_index("id")
+    adopted = []
+    for name in todo:
+        ids = artifact_ids(name)
+        rows = pd.DataFrame([index_row(ctx, a) for a in ids], columns=INDEX_COLUMNS).astype(str)
+        if not set(ids) <= set(committed.index):
+            continue
+        same = rows.set_index("id").equals(committed.loc[ids, [c for c in INDEX_COLUMNS if c != "id"]])
+        kinds = dict(zip(rows["id"], rows["kind"]))
+        files = all((ROOT / p).with_suffix(x).is_file() for a, p in zip(rows["id"], rows["path"]) if p
+                    for x in SUFFIXES[kinds[a]])
+        if not (same and files):
+            continue
+        stamp = stamp_dir / f"{name}.csv"
+        inputs = [p for a in ids for p in build(ctx, a).inputs]
+        write_text(Path(str(stamp) + ".d"), depfile(str(stamp), name, inputs, archive_listing(ctx.archive)))
+        write_text(stamp, rows.to_csv(index=False))
+        adopted.append(name)
+    return adopted
+
+
 def index(out: Path, stamps: list[Path]) -> Path:
     """``<out>/index.csv`` from the chapters' rows (one row per artifact, thesis order)."""
     missing = [str(s) for s in stamps if not s.is_file()]
@@ -95,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     ch.add_argument("--archive", default="results/mini")
     ch.add_argument("--out", default=None)
     ch.add_argument("--stamp", required=True, type=Path, help="the chapter's rows CSV (the make target)")
+    ad = sub.add_parser("adopt", help="stamp the chapters whose committed files are current by content")
+    ad.add_argument("--archive", default="results/mini")
+    ad.add_argument("--out", default=None)
+    ad.add_argument("--stamps", required=True, type=Path, help="the folder of the chapters' stamps")
     ix = sub.add_parser("index", help="join the chapters' rows into <out>/index.csv")
     ix.add_argument("--out", required=True, type=Path)
     ix.add_argument("stamps", nargs="+", type=Path)
@@ -106,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         counts = rows["status"].value_counts().to_dict()
         print(f"{args.chapter}: {len(rows)} artifacts ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}) "
               f"in {time.perf_counter() - start:.1f} s")
+    elif args.command == "adopt":
+        done = adopt(args.archive, args.out, args.stamps if args.stamps.is_absolute() else ROOT / args.stamps)
+        if done:
+            print(f"figures: {len(done)} of {len(CHAPTERS)} chapters current by content (inputs and code "
+                  f"unchanged), not rebuilt: {', '.join(done)} ({time.perf_counter() - start:.0f} s)")
     else:
         out = args.out if args.out.is_absolute() else ROOT / args.out
         print(f"wrote {rel(index(out, args.stamps))}")

@@ -162,20 +162,34 @@ def _table_csv(built: Built, label: str | None) -> str:
     return table.to_csv(index=False)
 
 
-def render(ctx: Context, art: str) -> dict[str, object]:
-    """Write one artifact's files (stale ones removed first) and return its index row."""
+def artifact_base(ctx: Context, art: str) -> Path:
+    """``<out>/<chapter>/<name>``: the artifact's files without their suffix."""
+    spec = REGISTRY[art]
+    return ctx.out / spec.chapter / spec.name
+
+
+def index_row(ctx: Context, art: str) -> dict[str, object]:
+    """The index row ``render`` writes for ``art``, computed without writing anything (``path`` filled in
+    unless the status is ``missing-runs``)."""
     spec, built = REGISTRY[art], build(ctx, art)
-    base = ctx.out / spec.chapter / spec.name
-    for suffix in SUFFIXES[spec.kind]:
-        base.with_suffix(suffix).unlink(missing_ok=True)
     status, paths = built.status, sorted(set(built.inputs))
     if (built.figure if spec.kind == "figure" else built.cells) is None:  # runs found, nothing drawable in them
         status, paths = "missing-runs", []
-    row = {"id": art, "kind": spec.kind, "path": "", "status": status,
-           "inputs_sha256": inputs_sha256(paths) if paths else "", "code_sha256": ctx.code_sha, "archive": ctx.name,
-           "profile": ctx.profile, "n_runs": len(paths), "title": spec.title,
-           "note": "; ".join(([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes)}
-    if status == "missing-runs":
+    path = "" if status == "missing-runs" else rel(artifact_base(ctx, art).with_suffix(SUFFIXES[spec.kind][0]))
+    return {"id": art, "kind": spec.kind, "path": path, "status": status,
+            "inputs_sha256": inputs_sha256(paths) if paths else "", "code_sha256": ctx.code_sha, "archive": ctx.name,
+            "profile": ctx.profile, "n_runs": len(paths), "title": spec.title,
+            "note": "; ".join(([f"missing: {', '.join(built.missing)}"] if built.missing else []) + built.notes)}
+
+
+def render(ctx: Context, art: str) -> dict[str, object]:
+    """Write one artifact's files (stale ones removed first) and return its index row."""
+    spec, built = REGISTRY[art], build(ctx, art)
+    base = artifact_base(ctx, art)
+    for suffix in SUFFIXES[spec.kind]:
+        base.with_suffix(suffix).unlink(missing_ok=True)
+    row = index_row(ctx, art)
+    if row["status"] == "missing-runs":
         return row
     base.parent.mkdir(parents=True, exist_ok=True)
     label = ctx.label_for(built)

@@ -1,13 +1,14 @@
 """How each remote resource of the ``thesis`` profile is prepared, and the error when one is missing.
 
-The README's caching protocol (thesis profile, step 2) in one place, so that a missing piece is
+The caching protocol of docs/guide.md (thesis profile, step 2) in one place, so that a missing piece is
 reported by the loaders and by ``make preflight`` with the command that provides it:
 
-* CIFAR-100: fetched into ``data/cifar100`` by torchvision (``make prepare-thesis`` or the first run);
+* CIFAR-100: fetched into ``data/cifar100`` by torchvision (``make prepare-thesis``; a run without it stops
+  before touching anything, ``lib.data.ready``);
 * the tokenizer and the raw data sets: the pretokenize runs (one per data set, and one more for
   noisy AG News) fetch them and write the tokenized caches;
 * the DistilBERT weights: fetched into ``.hf_cache`` (the ``cache_dir`` of the runs) by
-  ``snapshot_download``, or by the README's one-epoch warm-up run.
+  ``snapshot_download``, or by the guide's one-epoch warm-up run.
 
 ``make prepare-thesis`` runs all of them once on a machine with network.
 """
@@ -28,7 +29,7 @@ PRETOKENIZE = {
                     "-p pretokenize_only True -p label_noise_rate 0.2",
 }
 # The model files into the cache the runs read (cache_dir=.hf_cache: models--* directly under it,
-# not under HF_HOME/hub), without the README's one-epoch warm-up run.
+# not under HF_HOME/hub), without the guide's one-epoch warm-up run.
 WARM_MODEL = ("HF_HUB_OFFLINE=0 .venv/bin/python -c \"from huggingface_hub import snapshot_download; "
               "snapshot_download('distilbert-base-uncased', cache_dir='.hf_cache', "
               "allow_patterns=['*.json', '*.txt', '*.safetensors'])\"")
@@ -42,7 +43,7 @@ class MissingResource(FileNotFoundError):
         self.what, self.where, self.command = what, where, command
         super().__init__(f"{what} is not available in {where} and cannot be downloaded here"
                          f"{f' ({detail})' if detail else ''}. Prepare it once on a machine with network "
-                         f"(README, 'Thesis profile'):\n    {command}\nor all at once:\n    {ALL}")
+                         f"(docs/guide.md, 'Thesis profile'):\n    {command}\nor all at once:\n    {ALL}")
 
 
 def task_key(task: str, label_noise_rate: float = 0.0) -> str:

@@ -30,7 +30,8 @@ from lib.grids import manifest
 from lib.grids.cells import (GridError, RunSpec, notebook_for, order_params,
                              repeat_tag, run_name)
 from lib.grids.definitions import GRIDS
-from lib.grids.state import check_file, expected_config, rel, rel_command
+from lib.data import ready
+from lib.grids.state import check_file, expected_config, rel, rel_command, resolved_config
 
 DEFAULT_PY = ".venv/bin/python"
 PAPERMILL_ARGS = "-m papermill --kernel aees --log-output --no-progress-bar"
@@ -262,7 +263,8 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
          py: str = DEFAULT_PY, papermill: str | None = None, notebooks: Mapping[str, Path] | None = None,
          makefile: Path | None = None) -> Plan:
     """Plan ``grids`` for ``profile``: check every run, write parameter files, fragments and
-    (unless ``dry_run``) manifests; ``makefile``: also write the combined make file."""
+    (unless ``dry_run``: then nothing but ``makefile``) manifests; ``makefile``: also write the
+    combined make file."""
     from lib import config
 
     if profile not in config.PROFILES:
@@ -294,15 +296,20 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
         p.state[spec.json] = check(spec)
         if p.state[spec.json][0] in ("incomplete", "mismatch") or (force and spec.grid in names):
             p.rerun.add(spec.json)
+    if not dry_run:  # missing data stop the plan with one line, before anything is written or started
+        for spec in p.todo():
+            problem = ready.missing(spec.task, resolved_config(spec.task, profile, spec.parameters))
+            if problem:
+                raise GridError(f"{spec.grid}: {problem}")
     py_cmd = rel_command(py)
     pm_cmd = rel_command(papermill) if papermill else f"{py_cmd} {PAPERMILL_ARGS}"
     commands = p.commands = {s.json: recipe(s, nbs[s.task], py_cmd, pm_cmd) for s in p.all_runs}
-    for spec in p.all_runs:
-        manifest.write_if_changed(spec.params_file, params_text(spec))
-    for g in names:
-        manifest.write_if_changed(Path(results_dir) / profile / g / "runs.mk",
-                                  fragment_text(g, profile, p.runs[g], p.rerun, nbs))
-    if not dry_run:
+    if not dry_run:  # under make -n nothing is written into the results (the make file goes elsewhere)
+        for spec in p.all_runs:
+            manifest.write_if_changed(spec.params_file, params_text(spec))
+        for g in names:
+            manifest.write_if_changed(Path(results_dir) / profile / g / "runs.mk",
+                                      fragment_text(g, profile, p.runs[g], p.rerun, nbs))
         for g in names:
             _write_manifest(g, p, p.runs[g], commands, seeds_for(g, profile, seed_override), results_dir, force)
         for spec in p.extra:
@@ -312,13 +319,15 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
             manifest.update(spec.grid_dir, lambda d, e=entry: manifest.set_run(d, e))
     if makefile is not None:
         p.makefile = Path(makefile)
-        manifest.write_if_changed(p.makefile, combined_text(p, nbs))
+        manifest.write_if_changed(p.makefile, combined_text(p, nbs, inline=dry_run))
     return p
 
 
-def combined_text(p: Plan, notebooks: Mapping[str, Path]) -> str:
-    """The make file of one ``make runs`` call: the selected fragments plus alias targets."""
-    includes = [f"include {rel(specs[0].grid_dir / 'runs.mk')}" for specs in p.runs.values() if specs]
+def combined_text(p: Plan, notebooks: Mapping[str, Path], inline: bool = False) -> str:
+    """The make file of one ``make runs`` call: the selected fragments (included, or with ``inline``
+    written out, for a dry run that writes no fragment) plus alias targets."""
+    includes = [(fragment_text(g, p.profile, specs, p.rerun, notebooks) if inline
+                 else f"include {rel(specs[0].grid_dir / 'runs.mk')}") for g, specs in p.runs.items() if specs]
     extra = [rel(s.json) for s in p.extra]
     lines = [f"# make runs GRID={' '.join(p.grids)} PROFILE={p.profile}: written by `python -m lib.grids plan`.",
              FRAGMENT_HEAD, *includes, "", ".PHONY: runs", ".DEFAULT_GOAL := runs",

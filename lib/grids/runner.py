@@ -175,8 +175,7 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)
     try:
         grid_dir.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as out:
-            rc = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+        rc = _run_logged(command, env, log, name, say)
     except KeyboardInterrupt:
         set_aside(target)
         _record(grid_dir, name, {"status": "pending", "reason": "interrupted"}, retry)
@@ -213,6 +212,26 @@ def execute(json_path: str | Path, command: list[str], say: Any = print) -> int:
     return rc or 1
 
 
+EPOCH_LINE = re.compile(r"^epoch\s+\d+/\d+\s")
+
+
+def _run_logged(command: list[str], env: dict[str, str], log: Path, name: str, say: Any) -> int:
+    """Run ``command``; all its output to ``log``, and its epoch lines (epoch, loss, val accuracy, LR,
+    AEES arms) to the terminal too, prefixed with the run name (``make -j`` interleaves runs)."""
+    with open(log, "w") as out, subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+                if EPOCH_LINE.match(line):
+                    say(f"[{name}] {line.rstrip()}")
+        except BaseException:  # as subprocess.run: an interrupted runner leaves no orphan run behind
+            proc.kill()
+            raise
+    return proc.returncode
+
+
 def _record(grid_dir: Path, name: str, outcome: dict[str, Any], retry: str) -> None:
     def apply(data: dict[str, Any]) -> None:
         run = dict(manifest.entry(data, name) or {"name": name, "output": rel(grid_dir / f"{name}.json")})
@@ -223,3 +242,20 @@ def _record(grid_dir: Path, name: str, outcome: dict[str, Any], retry: str) -> N
             run["retry"] = retry
         manifest.set_run(data, run)
     manifest.update(grid_dir, apply)
+    _record_aliases(grid_dir, rel(grid_dir / f"{name}.json"), outcome["status"] == "finished")
+
+
+def _record_aliases(grid_dir: Path, output: str, finished: bool) -> None:
+    """Alias rows of any grid of the profile that name ``output`` get its status, so that a manifest
+    planned before the run finished is final once it has (and the next plan rewrites nothing)."""
+    status = "finished" if finished else "pending"
+    for path in sorted(grid_dir.parent.glob(f"*/{manifest.MANIFEST}")):
+        aliases = (manifest.read(path.parent) or {}).get("aliases", [])
+        if not any(a.get("same_as") == output and a.get("status") != status for a in aliases):
+            continue
+
+        def apply(data: dict[str, Any]) -> None:
+            for alias in data.get("aliases", []):
+                if alias.get("same_as") == output:
+                    alias["status"] = status
+        manifest.update(path.parent, apply)

@@ -47,7 +47,7 @@ def expected_config(task: str, profile: str, parameters: Mapping[str, Any],
                     resolve: bool = True) -> dict[str, Any]:
     """Resolved values of the explicit parameters and of every profile-set field (see module doc).
 
-    ``resolve=False``: the explicit parameters as given (no lib.config, so no torch import).
+    ``resolve=False``: the explicit parameters as given (without resolving them).
     """
     params = {k: v for k, v in parameters.items() if k not in NOTEBOOK_ONLY}
     if not resolve:
@@ -60,8 +60,8 @@ def expected_config(task: str, profile: str, parameters: Mapping[str, Any],
 
 
 def resolved_config(task: str, profile: str, parameters: Mapping[str, Any]) -> Any:
-    """The run configuration a notebook builds from a run's planned parameters (imports lib.config,
-    hence torch: call it only when needed). A bad parameter raises GridError naming the run."""
+    """The run configuration a notebook builds from a run's planned parameters (lib.config: torch-free).
+    A bad parameter raises GridError naming the run."""
     from lib import config
 
     try:

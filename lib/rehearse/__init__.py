@@ -3,7 +3,7 @@
 Every thesis grid's first run goes through papermill with ``profile=thesis`` on the offline
 replica (``lib.replica``, built into a temporary HF cache and data directory, never the user's),
 each capped by the engine option ``rehearsal_max_steps`` to a few optimizer steps and evaluation
-batches per epoch and to two epochs. The NLP data follow the README's caching protocol:
+batches per epoch and to two epochs. The NLP data follow the caching protocol of docs/guide.md:
 pretokenize first, then run with ``local_files_only=True``. ``lib.rehearse.checks`` then checks
 what a full-size run produces (RunResult keys and config block per task, FLOPs estimated and
 measured, the 108k-example AG News noise block, checkpoint size and resume, peak memory).

@@ -102,7 +102,7 @@ class Rehearsal:
         stem = self.work / "runs" / spec.grid / spec.name
         params = {**spec.parameters, "epochs": EPOCHS, "rehearsal_max_steps": self.max_steps,
                   "device": self.device, "output": str(stem.with_suffix(".json"))}
-        if spec.task != "cifar100":  # README protocol: pretokenized, then local files only
+        if spec.task != "cifar100":  # the guide's protocol: pretokenized, then local files only
             params.update({"cache_dir": str(self.hf), "local_files_only": True})
         seconds, checks, ckpt = 0.0, [], None
         if resume:

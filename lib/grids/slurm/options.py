@@ -33,7 +33,7 @@ CONFIG_ENV = "AEES_SLURM_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/aees/slurm.conf")
 DEFAULT_THROTTLE = 8
 # Steady-state seconds per epoch of the slowest variant (AEES-Dual) on the thesis machine
-# (thesis compute-overhead table), and of the mini runs on 2 CPU cores (README, measured).
+# (thesis compute-overhead table), and of the mini runs on 2 CPU cores (docs/guide.md, measured).
 EPOCH_SECONDS = {"thesis": {"cifar100": 5.5, "sst2": 68.0, "agnews": 148.0},
                  "mini": {"cifar100": 4.5, "sst2": 9.0, "agnews": 7.5}}
 TIME_FACTOR, START_MINUTES, MIN_MINUTES, ROUND_MINUTES = 3.0, 10.0, 30, 15

@@ -45,7 +45,7 @@ def activation(env_dir: Path) -> list[str]:
     prefix = shlex.quote(str(env_dir))
     return ["if ! command -v conda >/dev/null; then",
             f'  echo "{MARK} error: conda is not on PATH on $(hostname); add e.g. \'setup: module load conda\' '
-            'to your slurm.conf (see README, Running on a Slurm cluster)" >&2; exit 2',
+            'to your slurm.conf (see docs/guide.md, Running on a Slurm cluster)" >&2; exit 2',
             "fi",
             'eval "$(conda shell.bash hook)"',
             f"conda activate {prefix}"]
