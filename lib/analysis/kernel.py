@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
+
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
@@ -15,6 +18,13 @@ class QuietKernelManager(AsyncKernelManager):
     @default("transport")
     def _transport_default(self) -> str:
         return "ipc"
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        # The socket files' prefix. jupyter_client's default is a relative path, which the client resolves
+        # from its own working directory and the kernel from the notebook's: they differ in every build
+        # (the builds run from the repository root, the kernels in notebooks/), so the kernel never answers.
+        return f"{tempfile.gettempdir()}/aees-kernel-{uuid.uuid4().hex[:12]}"
 
     async def _async_interrupt_kernel(self) -> None:
         if not self.shutting_down:
