@@ -282,3 +282,34 @@ def test_thesis_objects_decide_and_update_as_stock_aees(optimizer, context) -> N
     assert len(ours["episode_rewards"]) == 6 and ours == stock
     assert logger.logs() == control.logger.logs()
     assert all(torch.equal(a, b) for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True))
+
+
+@pytest.mark.slow  # two text stand-in runs (the stand-in data and model are built once, ~25 s)
+def test_text_thesis_machinery_runs_the_runners_step_with_stock_decisions(tmp_path, monkeypatch) -> None:
+    """SST-2 stand-in, AEES-Dual with the trend context: the thesis machinery (the runner's wrapper and
+    episode manager, its host reads) and the project's with stock pulseopt.AEES in fp32 train the same
+    weights and take the same arms; only the loss sums differ (Python floats vs the device)."""
+    from lib.train import text as X
+
+    monkeypatch.setattr(X, "DATA_DIR", tmp_path / "data")
+    params = {"epochs": 2, "episode_length": 5, "standin_n_train": 96, "standin_n_validation": 40, "batch_size": 16,
+              "method": "AdaptiveScheduler", "lr_candidates": [0.7, 1, 1.3], "noise_candidates": [0, 0.005],
+              "context_mode": "trend", "lr_scheduler": "warmup_linear", "cache_dir": str(tmp_path / "hf")}
+    results = {}
+    for machinery, extra in (("thesis", {}), ("project", {"aees_impl": "stock", "precision": "fp32",
+                                                          "group_by_length": False, "checkpoint_every": 0})):
+        cfg = config.resolve("sst2", "mini", {**params, **extra, "machinery": machinery,
+                                              "output": str(tmp_path / f"{machinery}.json")})
+        run = X.start(cfg)
+        X.load_data(run), X.build_model(run), X.build_optimization(run)
+        if machinery == "thesis":
+            assert type(run.optimizer) is pulseopt.AdaptiveModeAdamW
+            assert type(internals.controllers_of(run.aees)[0]) is pulseopt.BucketedContextualController
+        X.fit(run)
+        results[machinery] = X.finish(run)
+    thesis, project = results["thesis"], results["project"]
+    assert thesis["config"]["machinery"] == "thesis" and thesis["total_steps"] == project["total_steps"] == 12
+    assert thesis["episode_logs"] == project["episode_logs"] and len(thesis["episode_logs"]["episode_rewards"]) == 3
+    assert thesis["controller_logs"] == project["controller_logs"]
+    assert thesis["val_accuracies"] == project["val_accuracies"]
+    assert thesis["train_losses"] == pytest.approx(project["train_losses"], rel=1e-5)
