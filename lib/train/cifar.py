@@ -217,7 +217,7 @@ def _evaluate_thesis(run: CifarRun) -> float:
         correct += int((pred[selected] == y[selected]).sum().item())
         total += int(selected.sum().item())
     run.model.train()
-    return correct / total
+    return correct / max(total, 1)
 
 
 def _evaluate(run: CifarRun) -> float:

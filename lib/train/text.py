@@ -278,7 +278,7 @@ def _evaluate_thesis(run: TextRun) -> float:
         correct += int((logits.argmax(dim=1) == labels).sum().item())
         n += size
     run.model.train()
-    return correct / n
+    return correct / max(n, 1)
 
 
 def _evaluate(run: TextRun) -> float:

@@ -208,4 +208,4 @@ def train_pass(run: Any, task: Any) -> tuple[float, float, float]:
     seconds = timer.stop()
     if run.corrupted is not None:
         record_subset_epoch(run.subset_metrics, subset, n, run.corrupted)
-    return total_loss / n, total_correct / n, seconds
+    return total_loss / max(n, 1), total_correct / max(n, 1), seconds
