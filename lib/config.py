@@ -80,9 +80,10 @@ MACHINERY = ("project", "thesis")
 # What machinery=thesis changes. Recorded in every RunResult's config block as
 # ``machinery_details`` (lib.train.thesis_machinery). The thesis profile's accuracy runs keep "project".
 _MACHINERY_DOC = ("project (default: FastAEES, device-resident CIFAR batches, per-epoch checkpoints) | "
-                  "thesis (what the thesis timed: stock pulseopt.AEES, the SGD baseline through pulseopt's "
-                  "SGD wrapper, CIFAR through a torch DataLoader with 2 workers and PIL transforms, no "
-                  "checkpoint writes; for compute-overhead timing)")
+                  "thesis (what the thesis timed: its runner's step on pulseopt's optimizer wrappers and "
+                  "episode manager with per-step host reads, the SGD baseline through pulseopt's SGD wrapper, "
+                  "CIFAR through a torch DataLoader with 2 workers and PIL transforms, no checkpoint writes; "
+                  "for compute-overhead timing)")
 
 
 def _machinery() -> Any:
@@ -427,7 +428,7 @@ def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> An
 
 
 # machinery=thesis implies these values; an explicit other value is an error (the thesis timed
-# stock pulseopt, fp32, no checkpoint writes, no project-only batching).
+# stock pulseopt (the runner's wrappers), fp32, no checkpoint writes, no project-only batching).
 _THESIS_MACHINERY_VALUES = {"aees_impl": "stock", "checkpoint_every": 0, "precision": "fp32",
                             "channels_last": False, "compile": False, "group_by_length": False}
 

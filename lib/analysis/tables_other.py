@@ -207,9 +207,11 @@ SCHED_LABEL = {"cosine": "Cosine", "warmup_linear": "Warmup-linear"}
 # Thesis machinery first (comparable with the published T13/T14, whose numbers keep their names),
 # then this project's: (machinery, column suffix, numbers block suffix).
 MACHINERY_SETS = (("thesis", "", ""), ("project", " (project)", " (project machinery)"))
-MACHINERY_NOTE = ("Thesis machinery: stock pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR "
-                  "batches from a DataLoader with 2 workers and PIL transforms, fp32, no checkpoint writes (on "
-                  "the text tasks: stock pulseopt, no checkpoint writes), comparable with the published T13/T14. "
+MACHINERY_NOTE = ("Thesis machinery: stock pulseopt as the thesis runner drove it (its optimizer wrappers and "
+                  "episode manager; loss and correct count read to the host every step), the SGD baseline "
+                  "through pulseopt's SGD wrapper, CIFAR batches from a DataLoader with 2 workers and PIL "
+                  "transforms, fp32, no checkpoint writes (on the text tasks: the same runner step, no "
+                  "checkpoint writes), comparable with the published T13/T14. "
                   "(project): FastAEES, device-resident CIFAR batches, per-epoch checkpoints written outside "
                   "the timed epochs, and the profile's precision and memory format (mini CIFAR: bf16 autocast "
                   "and channels_last, so its seconds are not the thesis machinery's arithmetic).")

@@ -22,8 +22,9 @@ Grids (``GRIDS``; ``make runs GRID=<name>``), with their thesis run counts:
 * ``compute-overhead``: {CIFAR AdamW, CIFAR SGD, SST-2, AG News} × {baseline, AEES-LR,
   AEES-Noise, AEES-Dual} × {none, cosine (CIFAR) / WL (NLP)}, clean, CIFAR 20 epochs, NLP 3,
   seed 0 × 3 timing repeats (T13, T14): 32 × 3 = 96, with this project's machinery; and the same
-  32 cells with ``machinery=thesis`` (``thesis_machinery_*``, lib.train.thesis_machinery: stock
-  pulseopt, the SGD baseline through pulseopt's SGD wrapper, CIFAR DataLoader with 2 workers and PIL
+  32 cells with ``machinery=thesis`` (``thesis_machinery_*``, lib.train.thesis_machinery: the thesis
+  runner's step on pulseopt's optimizer wrappers and episode manager with its per-step host reads,
+  the SGD baseline through pulseopt's SGD wrapper, CIFAR DataLoader with 2 workers and PIL
   transforms, no checkpoint writes): 96 more. The project cells keep their parameters (no
   ``machinery`` key), so their archived runs stay valid.
 * ``cifar-peak-rerun``: the thesis' peak-checkpoint re-runs (protocol 11.3) of the scheduled noisy

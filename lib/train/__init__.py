@@ -13,4 +13,6 @@ resume), ``lib.train.guard`` the output-path checks and the per-run lock taken a
 ``make runs-status`` reads, ``lib.train.board`` the TensorBoard scalars, ``lib.train.explore`` the short
 runs of the exploration notebook, ``lib.train.common`` seeding, device, autocast, the FLOP
 probe, subset accuracies and the epoch timer (the bench uses them too).
+``lib.train.thesis_machinery`` and ``lib.train.thesis_loop`` are ``machinery=thesis``: the thesis
+runner's data loaders, optimizer objects and training step, for timing runs the way it did.
 """

@@ -31,7 +31,7 @@ from lib.data.fashion_mnist import load_fashion_mnist
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
-from lib.train import guard, loop, thesis_machinery
+from lib.train import guard, loop, thesis_loop, thesis_machinery
 from lib.train.common import (
     SUBSET_KEYS,
     autocast,
@@ -133,15 +133,15 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     """Phase 4: optimizer, AEES (adaptive/random), the epoch-level scheduler; starts the clock."""
     cfg = run.cfg
     steps_per_epoch = -(-len(run.targets) // cfg.batch_size)  # train_batches keeps the last batch
-    if (thesis_machinery.uses_thesis_machinery(cfg) and cfg.optimizer == "SGD"
-            and cfg.control_mode == "baseline"):  # the thesis SGD baseline: pulseopt's wrapper (1.4)
-        run.optimizer = thesis_machinery.sgd_baseline(run.model.parameters(), cfg.lr, cfg.momentum,
-                                                      cfg.weight_decay, cfg.seed)
+    if thesis_machinery.uses_thesis_machinery(cfg):  # the objects the thesis runner built (protocol 1.4)
+        thesis_machinery.refuse_aees_options(aees_options)
+        run.optimizer, run.aees, run.logger, run.stepper = thesis_loop.build(run.model.parameters(), cfg,
+                                                                             cfg.control_mode)
     else:
         run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
                                         cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
-    control = loop.build_control(run.optimizer, cfg, **aees_options)
-    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
+        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
     x = torch.zeros((cfg.batch_size, 3, 32, 32), device=run.device)
@@ -155,9 +155,10 @@ def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.
     """Augmented training batches on the device (channels-last when configured); with the thesis
     machinery, from its DataLoader (PIL transforms in 2 workers), copied to the device."""
     if run.train_loader is not None:
-        dev = run.device
-        for x, y, idx in run.train_loader:
-            yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True), idx.to(dev, non_blocking=True))
+        dev, noisy = run.device, run.corrupted is not None
+        for x, y, idx in run.train_loader:  # the index reaches the device only where it is read (noisy runs)
+            yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True),
+                   idx.to(dev, non_blocking=True) if noisy else None)
         return
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
                                    generator=run.data_generator, device=run.device):
@@ -209,18 +210,43 @@ def bn_batches(run: CifarRun) -> Any:
     return batches
 
 
+@torch.no_grad()
+def _evaluate_thesis(run: CifarRun) -> float:
+    """Test accuracy as the thesis runner measured it (protocol 1.6), through the test DataLoader:
+    per batch the forward pass, the argmax and three host reads (the size of its all-true subset
+    selection, the correct count, the size again)."""
+    run.model.eval()
+    dev = run.device
+    correct = total = 0
+    for x, y, _ in capped(run.test_loader, run.cfg):
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        logits = run.forward(x)
+        run.flops.add_eval_batch(resnet18_eval_flops(int(y.size(0))))
+        pred = logits.argmax(dim=1)
+        selected = torch.ones_like(y, dtype=torch.bool)
+        if int(selected.sum().item()) == 0:
+            continue
+        correct += int((pred[selected] == y[selected]).sum().item())
+        total += int(selected.sum().item())
+    run.model.train()
+    return correct / max(total, 1)
+
+
 def _evaluate(run: CifarRun) -> float:
-    """Test accuracy; with the thesis machinery through its test DataLoader."""
-    batches = run.test_loader if run.test_loader is not None else _eval_batches(run, run.data.test_images,
-                                                                                 run.test_targets)
-    pred = _predict(run, batches)
+    """Test accuracy; with the thesis machinery as the thesis measured it (:func:`_evaluate_thesis`)."""
+    if run.test_loader is not None:
+        return _evaluate_thesis(run)
+    pred = _predict(run, _eval_batches(run, run.data.test_images, run.test_targets))
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
     return int((pred == run.test_targets[:len(pred)]).sum()) / len(pred)  # [:len]: rehearsal cap
 
 
 def _best_weights(run: CifarRun) -> dict[str, Any]:
-    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics."""
+    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics. The thesis machinery
+    keeps them only where they are read (noisy runs): the thesis runner kept none."""
+    if thesis_machinery.uses_thesis_machinery(run.cfg) and run.noise is None:
+        return {}
     return {"state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
 
 

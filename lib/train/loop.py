@@ -26,7 +26,7 @@ from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
 from lib.control.wiring import MODES_BY_METHOD
 from lib.results import save_run_result
-from lib.train import board, checkpoint, guard, live, preempt, progress
+from lib.train import board, checkpoint, guard, live, preempt, progress, thesis_loop, thesis_machinery
 from lib.train.common import (
     EpochTimer,
     autocast,
@@ -251,15 +251,23 @@ def fit(run: RunState, task: Task, watch: bool = True) -> None:
 def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None) -> None:
     cfg = run.cfg
     m = run.metrics
+    # machinery=thesis: the thesis runner's train pass (per-step host reads, lib.train.thesis_loop), and
+    # the best epoch's weights copied after the clock stops (the thesis timed no such copy).
+    thesis = thesis_machinery.uses_thesis_machinery(cfg)
+    train = thesis_loop.train_pass if thesis else train_pass
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
-        loss, acc, train_seconds = train_pass(run, task)
+        loss, acc, train_seconds = train(run, task)
+        improved = False
         with evaluation_weights(run, task):  # Schedule-Free evaluates (and keeps) its x
             val = task.evaluate(run)
             if val > run.best["val"]:
-                run.best = {"val": val, "epoch": run.epoch + 1, **task.best_extras(run)}
+                improved = True
+                run.best = {"val": val, "epoch": run.epoch + 1, **({} if thesis else task.best_extras(run))}
         seconds = timer.stop()
+        if thesis and improved:  # the thesis machinery has no peers: the weights evaluated are the model's
+            run.best.update(task.best_extras(run))
         extras, extra_text = task.epoch_extras(run, train_seconds)
         for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
                            ("epoch_wall_clock_seconds", seconds), ("epoch_tflops", run.flops.finish_epoch()),

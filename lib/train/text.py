@@ -46,7 +46,7 @@ from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.prepare import WARM_MODEL, MissingResource  # noqa: E402
 from lib.data.text import TextData, hub_offline, make_text_loader, offline_reason, prepare_text_task  # noqa: E402
 from lib.results import distilbert_eval_flops, distilbert_train_flops  # noqa: E402
-from lib.train import guard, loop  # noqa: E402
+from lib.train import guard, loop, thesis_loop, thesis_machinery  # noqa: E402
 from lib.train.rehearsal import capped  # noqa: E402
 from lib.train.common import (  # noqa: E402
     SUBSET_KEYS,
@@ -194,10 +194,15 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
         return
     cfg = run.cfg
     total = len(run.train_loader) * cfg.epochs
-    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
-                                    total_steps=total, fine_tuning=True)
-    control = loop.build_control(run.optimizer, cfg, **aees_options)
-    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
+    if thesis_machinery.uses_thesis_machinery(cfg):  # the objects the thesis runner built (protocol 2.4)
+        thesis_machinery.refuse_aees_options(aees_options)
+        run.optimizer, run.aees, run.logger, run.stepper = thesis_loop.build(run.model.parameters(), cfg,
+                                                                             loop.control_mode(cfg))
+    else:
+        run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
+                                        total_steps=total, fine_tuning=True)
+        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or total
     warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
         if cfg.lr_scheduler == "warmup_linear" else 0
@@ -257,8 +262,32 @@ def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
     return loss, acc, run.epoch_tokens, seconds
 
 
-@torch.inference_mode()
+@torch.no_grad()
+def _evaluate_thesis(run: TextRun) -> float:
+    """Validation accuracy as the thesis runner measured it (protocol 2.4): the correct count of
+    every batch read to the host."""
+    run.model.eval()
+    correct = n = 0
+    for batch in capped(run.val_loader, run.cfg):
+        size, seq_len = batch["input_ids"].shape
+        batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+        labels = batch.pop("labels")
+        logits = run.model(**batch).logits
+        run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
+        run.padded_tokens["eval"] += size * seq_len
+        correct += int((logits.argmax(dim=1) == labels).sum().item())
+        n += size
+    run.model.train()
+    return correct / max(n, 1)
+
+
 def _evaluate(run: TextRun) -> float:
+    """Validation accuracy; with the thesis machinery as the thesis measured it."""
+    return (_evaluate_thesis if thesis_machinery.uses_thesis_machinery(run.cfg) else _evaluate_on_device)(run)
+
+
+@torch.inference_mode()
+def _evaluate_on_device(run: TextRun) -> float:
     """Validation accuracy (argmax of the logits), counted on the device and read once."""
     run.model.eval()
     correct = torch.zeros((), dtype=torch.long, device=run.device)

@@ -3,28 +3,37 @@
 The compute-overhead tables (T13, T14) divide seconds per epoch, so what surrounds the
 optimizer step matters as much as AEES itself. The thesis timed
 
-* stock pulseopt (its wrappers and episode manager; here ``pulseopt.AEES``, ``aees_impl=stock``);
-* its SGD baseline through pulseopt's SGD wrapper with multiplier 1 and σ 0 (protocol 1.4,
-  14.5): the same update as torch SGD plus the wrapper's per-step work (parameter snapshots and
-  an update norm read back to the host); its AdamW baselines were plain torch AdamW;
+* the objects its runner built (protocol 1.4, 5.1; :mod:`lib.train.thesis_loop`): for AEES and
+  random runs pulseopt's optimizer wrapper (``AdaptiveModeAdamW`` / ``AdaptiveModeSGD``) driven by
+  a ``StructuredEpisodeManager`` of the runner's making, not ``pulseopt.AEES``; its SGD baseline
+  through the same SGD wrapper in mode ``base`` (multiplier 1, σ 0; protocol 14.5): the update of
+  torch SGD plus the wrapper's per-step parameter snapshot and update norm read back to the host;
+  its AdamW baselines plain torch AdamW;
+* its step and epoch (protocol 1.5): per step the loss and the correct count read to the host
+  (``.item()``) and summed in Python, the episode manager fed after them; per evaluation batch the
+  counts read to the host; an epoch's clock from the train pass to the end of the evaluation,
+  with no weights copied inside it (the best epoch's weights, which the project's noisy runs keep
+  for their peak diagnostics, are copied after the clock stops; clean runs keep none);
 * CIFAR-100 batches from a torch ``DataLoader`` with 2 worker processes applying torchvision's
   PIL transforms (``RandomCrop(32, padding=4)``, ``RandomHorizontalFlip``, ``ToTensor``,
   ``Normalize``; evaluation ``ToTensor`` + ``Normalize``), pinned memory on CUDA (protocol 1.2);
 * no checkpoint writes.
 
 ``machinery=project`` (the default) is this compendium's faster machinery: FastAEES, uint8
-images on the device with batched augmentation, atomic per-epoch checkpoints. Both record
-their choice (``config.machinery`` and ``config.machinery_details``).
+images on the device with batched augmentation, metrics kept on the device and read once per
+epoch, atomic per-epoch checkpoints. Both record their choice (``config.machinery`` and
+``config.machinery_details``).
 
 On the text tasks there is no PIL and nothing of the data path differs: the thesis batched
 the tokenized sets with dynamic padding in the main process, as this project does. There the
-thesis machinery means stock pulseopt and no checkpoint writes (the NLP baselines are plain
-torch AdamW in both).
+thesis machinery means the runner's objects, step and evaluation reads, and no checkpoint
+writes (the NLP baselines are plain torch AdamW in both).
 
 Everything here runs in fp32 without the GPU opt-ins (``lib.config`` refuses them with
-``machinery=thesis``). The data order and the workers' augmentation draws come from the run's
-data generator (the thesis seeded no DataLoader generator), so a thesis-machinery run is
-repeatable; its draws are not the project pipeline's.
+``machinery=thesis``); ``aees_impl`` reads ``stock`` (every object is stock pulseopt 0.3.0). The
+data order and the workers' augmentation draws come from the run's data generator (the thesis
+seeded no DataLoader generator), so a thesis-machinery run is repeatable; its draws are not the
+project pipeline's.
 """
 
 from __future__ import annotations
@@ -37,12 +46,17 @@ from torch.utils.data import DataLoader, Dataset
 
 CIFAR_WORKERS = 2  # thesis DataLoader workers (protocol 1.1, "fixed, not flags")
 
-_COMMON = {"aees": "stock pulseopt.AEES (aees_impl=stock)", "checkpoints": "none written",
-           "precision": "fp32, no channels_last, no compile"}
+_COMMON = {"aees": "stock pulseopt as the thesis runner wrapped it: AdaptiveModeAdamW/AdaptiveModeSGD "
+                   "driven by a StructuredEpisodeManager (not pulseopt.AEES; aees_impl=stock)",
+           "step": "per step loss.item() and correct.item() (host syncs), then compute_update_norm() and "
+                   "on_step_end(loss.item()); per evaluation batch the counts read to the host",
+           "timed_epoch": "train pass + evaluation; the best epoch's weights copied after the clock stops "
+                          "(noisy runs only)",
+           "checkpoints": "none written", "precision": "fp32, no channels_last, no compile"}
 DETAILS = {
     "thesis": {
         "cifar100": {**_COMMON,
-                     "sgd_baseline": "pulseopt.AdaptiveModeSGD wrapper, multiplier 1, sigma 0",
+                     "sgd_baseline": "pulseopt.AdaptiveModeSGD wrapper, mode 'base' (multiplier 1, sigma 0)",
                      "adamw_baseline": "plain torch AdamW",
                      "data_pipeline": f"torch DataLoader, num_workers={CIFAR_WORKERS}, pin_memory on CUDA, "
                                       "torchvision PIL transforms (RandomCrop(32, padding=4), "
@@ -120,13 +134,8 @@ def cifar_loaders(images_train: torch.Tensor, train_targets: list[int], images_t
     return train, test
 
 
-def sgd_baseline(params: Any, lr: float, momentum: float, weight_decay: float, seed: int) -> torch.optim.Optimizer:
-    """The thesis SGD baseline's optimizer: pulseopt's SGD wrapper, multiplier 1, σ 0 (protocol 1.4)."""
-    import warnings
-
-    from pulseopt import AdaptiveModeSGD, CandidateConfig
-
-    with warnings.catch_warnings():  # deprecated in pulseopt 0.3.0, which is what the thesis called
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return AdaptiveModeSGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
-                               mode=CandidateConfig("lr1_n0", 1.0, 0.0), noise_seed=seed)
+def refuse_aees_options(aees_options: dict[str, Any]) -> None:
+    """The thesis machinery builds the thesis runner's own objects; AEES options have no place there."""
+    if aees_options:
+        raise ValueError(f"machinery 'thesis' builds the thesis runner's optimizer and episode manager "
+                         f"(lib.train.thesis_loop); AEES options do not apply: {sorted(aees_options)}")
