@@ -85,8 +85,11 @@ $(ANALYSIS_STAMPS)/%.csv: $(ANALYSIS_CODE) | setup
 #   figures index, the analysis code or the page template change
 report: $(FIGURES)/report.html
 
+# The page is committed; it records the hash of the index and template it was built from, so a fresh clone
+# (file times in checkout order) takes it as it is unless that hash differs (lib.analysis.freshness).
 $(FIGURES)/report.html: $(FIGURES)/index.csv $(ANALYSIS_CODE) lib/analysis/report.html.j2 | setup
-	$(PY) -m lib.analysis.html_report --archive '$(ARCHIVE)' --out '$(FIGURES)'
+	@$(PY) -m lib.analysis.freshness --out '$(FIGURES)' && touch '$@' || \
+	  $(PY) -m lib.analysis.html_report --archive '$(ARCHIVE)' --out '$(FIGURES)'
 
 ## summaries: run_summary.csv / group_summary.csv of RESULTS (any results directory)
 summaries: setup

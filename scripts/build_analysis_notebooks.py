@@ -27,7 +27,6 @@ from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E4
 from lib.analysis.chapters import CHAPTER_TEXT as CHAPTERS, COVERAGE_NOTE, SHAPE_NOTE  # noqa: E402
 from lib.analysis.reference import SOURCES  # noqa: E402
 import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
-from lib.analysis import freshness  # noqa: E402
 from lib.analysis.kernel import QuietKernelManager  # noqa: E402
 from lib.notebook import KERNEL_NAME, kernel_metadata  # noqa: E402
 
@@ -186,8 +185,6 @@ def execute(path: Path) -> None:
     NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=600, record_timing=False,
                    kernel_manager_class=QuietKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    if path.stem != "explore_aees":  # what `make report` may reuse: the inputs it ran on (lib.analysis.freshness)
-        freshness.stamp(nb, "results/mini")
     nbf.write(nb, path)
 
 

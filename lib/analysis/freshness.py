@@ -1,63 +1,62 @@
-"""Is an executed analysis notebook current? Decided by content, never by file times.
+"""Is ``<figures>/report.html`` current? Decided by content, never by file times.
 
-An analysis notebook's outputs depend on its code cells, the analysis code and reference numbers
-(``render.code_sha256``) and the RunResult files of the archive it ran on. :func:`stamp` records
-their SHA-256 in the notebook's metadata (``aees_inputs``) when it is executed
-(``scripts/build_analysis_notebooks.py --execute``); :func:`is_fresh` recomputes it. ``make
-report`` reuses a committed executed notebook whose record matches instead of executing it again,
-so a fresh clone builds the report from the committed notebooks in seconds and a changed input
-re-executes exactly the notebooks it affects.
+The page is built from the artifacts that ``figures/index.csv`` lists: each row carries the SHA-256 of the
+artifact's input files and of the analysis code and reference numbers. So the index's bytes plus the page
+template name everything the page depends on; :func:`inputs_sha256` hashes them, the page records it
+(``<meta name="aees-inputs">``), and ``make report`` rebuilds the page only when the two differ. A fresh
+clone therefore takes the committed page as it is (seconds, and `git status` stays empty), and a changed
+run, code line or template rebuilds it. The check imports nothing heavy, so it costs a fraction of a second.
+
+    python -m lib.analysis.freshness --out figures    # exit 0: current; 1: rebuild
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
-import os
+import re
+import sys
 from pathlib import Path
-
-import nbformat
 
 from lib import repo_path, shown_path
 
-KEY = "aees_inputs"
-SKIP_TAGS = {"parameters", "injected-parameters"}
-NOT_RESULTS = {"manifest.json"}  # written by make runs; never read by the analysis
+TEMPLATE = Path(__file__).with_name("report.html.j2")
+META = "aees-inputs"
+_RECORDED = re.compile(rb'<meta name="' + META.encode() + rb'" content="([0-9a-f]{64})">')
 
 
-def archive_sha256(archive: str | Path) -> str:
-    """SHA-256 over the path and bytes of every RunResult JSON under ``archive`` (hidden folders and the
-    grid manifests left out), in byte order of the relative paths."""
-    root = repo_path(archive)
-    files = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        files += [Path(dirpath, n) for n in filenames if n.endswith(".json") and n not in NOT_RESULTS]
+def inputs_sha256(out: str | Path) -> str:
+    """SHA-256 of what the page of ``out`` is built from: ``<out>/index.csv`` and the page template."""
     digest = hashlib.sha256()
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix().encode()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in (repo_path(out) / "index.csv", TEMPLATE):  # a page built without an index records that
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
     return digest.hexdigest()
 
 
-def fingerprint(nb: nbformat.NotebookNode, archive: str | Path, archive_sha: str | None = None) -> str:
-    """The inputs of ``nb`` run on ``archive``: its code cells (parameter cells left out), the analysis code,
-    the archive's name and its RunResult files."""
-    from lib.analysis.render import code_sha256
-
-    digest = hashlib.sha256()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and not SKIP_TAGS & set(cell.metadata.get("tags", [])):
-            digest.update(cell.source.encode() + b"\0")
-    for part in (code_sha256(), shown_path(repo_path(archive)), archive_sha or archive_sha256(archive)):
-        digest.update(part.encode() + b"\0")
-    return digest.hexdigest()
+def recorded(page: Path) -> str | None:
+    """The inputs hash a built page records, or None (no page, or one without the record)."""
+    if not page.is_file():
+        return None
+    with page.open("rb") as fh:
+        found = _RECORDED.search(fh.read(4096))
+    return found.group(1).decode() if found else None
 
 
-def stamp(nb: nbformat.NotebookNode, archive: str | Path) -> None:
-    """Record the inputs ``nb`` was just executed on."""
-    nb.metadata[KEY] = fingerprint(nb, archive)
+def is_current(out: str | Path) -> bool:
+    index = repo_path(out) / "index.csv"
+    return index.is_file() and recorded(repo_path(out) / "report.html") == inputs_sha256(out)
 
 
-def is_fresh(nb: nbformat.NotebookNode, archive: str | Path, archive_sha: str | None = None) -> bool:
-    """True when ``nb`` was executed on exactly today's inputs (and holds outputs)."""
-    recorded = nb.metadata.get(KEY)
-    return bool(recorded) and recorded == fingerprint(nb, archive, archive_sha)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.analysis.freshness", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="figures", help="the figures folder holding index.csv and report.html")
+    args = parser.parse_args(argv)
+    if is_current(args.out):
+        print(f"report: {shown_path(repo_path(args.out) / 'report.html')} current by content "
+              "(figures index and template unchanged), not rebuilt")
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

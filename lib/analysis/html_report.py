@@ -31,13 +31,13 @@ import jinja2
 import mistune
 import pandas as pd
 
+from lib.analysis import freshness
 from lib.analysis.build import CHAPTERS, REGISTRY, artifact_ids
 from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE
 from lib.analysis.display import alt_text, table_html
 from lib.analysis.plots import mark_standin
 from lib.analysis.reference import SOURCES, compare, thesis_table
 from lib.analysis.render import Context, build, open_archive, rel, write_reproduction, write_text
-from lib.results.provenance import provenance
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")
 TITLE = "Adaptive Episodic Exploration Scheduling (AEES): the thesis's tables and figures, rebuilt"
@@ -147,13 +147,11 @@ def chapters(ctx: Context, echo=print) -> list[Chapter]:
 
 
 def render_page(ctx: Context, parts: list[Chapter]) -> str:
-    prov = provenance()
-    sha = (prov["git_sha"] or "unknown") + ("-dirty" if prov["git_dirty"] else "")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return env.get_template(TEMPLATE.name).render(
-        title=TITLE, archive=ctx.describe(), standin=ctx.label or "", git=sha,
-        code=ctx.code_sha[:12], chapters=parts)
+        title=TITLE, archive=ctx.describe(), standin=ctx.label or "",
+        code=ctx.code_sha[:12], inputs=freshness.inputs_sha256(ctx.out), chapters=parts)
 
 
 def build_report(archive: str = "results/mini", figures: str | None = None, echo=print) -> Path:
