@@ -24,14 +24,12 @@ from typing import Any
 
 from pulseopt.modes import parse_lr_candidates, parse_noise_candidates
 
-from lib.data import AGNEWS_NOISE_SEED
 from lib.profiles import PROFILES
+from lib.vocab import AGNEWS_NOISE_SEED, PEERS, PRODIGY_DEFAULT_LR
 
 
 # The schedule-free peers (beyond the thesis; lib.control.peers builds them).
-PEERS = ("ScheduleFreeAdamW", "Prodigy")
 TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
-PRODIGY_DEFAULT_LR = 1.0  # the prodigyopt README recommends lr 1 (its default) for every network
 
 
 CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noise.CIFAR_TASK_CLASSES)

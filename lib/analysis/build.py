@@ -25,6 +25,7 @@ import pandas as pd
 
 from lib.analysis.aggregate import GROUP_KEYS, METRICS, group_stats, select
 from lib.analysis.load import load_run
+from lib.vocab import CHAPTERS
 
 STANDIN_LABEL = "offline stand-in — not thesis numbers"
 # Real data sets that stand in for a thesis data set, by the ``config.dataset`` their runs record.
@@ -50,7 +51,6 @@ TIMING_TAG = re.compile(r"^run\d+$")
 PEAK_RERUN_TAG = "peak-rerun"  # = lib.grids.definitions.PEAK_RERUN_TAG
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
 NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
-CHAPTERS = ("claims", "cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
 
 
 class Runs:

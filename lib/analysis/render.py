@@ -106,7 +106,7 @@ class Context:
                 + (f"; skipped (not RunResult JSON): {', '.join(skipped[:3])}{more}" if skipped else ""))
 
 
-CODE_FILES = ("lib/analysis/**/*.py", "reference/thesis-results/**/*")
+CODE_FILES = ("lib/vocab.py", "lib/analysis/**/*.py", "reference/thesis-results/**/*")
 
 
 def code_sha256() -> str:

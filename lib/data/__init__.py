@@ -4,4 +4,3 @@
 STANDIN_SEED = 0
 STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in DistilBERT
 # AG News label noise is drawn with its own seed, independent of the run seed (thesis: 42).
-AGNEWS_NOISE_SEED = 42

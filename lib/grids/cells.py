@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.vocab import is_managed
+
 THESIS_PROFILE = "thesis"
 MAIN_EPOCHS = {"cifar100": 200, "sst2": 5, "agnews": 5}  # protocol 11.1 / 11.2
 THESIS_EPISODE_LENGTH = 200  # every thesis AEES / random / fixed run (11.1, 11.2)
@@ -98,8 +100,7 @@ class Cell:
     @property
     def managed(self) -> bool:
         """Episode-managed (AEES, random, fixed): has episodes, so an episode length."""
-        mode = self.params.get("control_mode", self.params.get("method", "baseline"))
-        return mode not in ("baseline", "AdamW", "ScheduleFreeAdamW", "Prodigy")  # NLP baselines name their optimizer
+        return is_managed(dict(self.params))
 
     def parameters(self, profile: str) -> dict[str, Any]:
         """The explicit notebook parameters of this cell under ``profile`` (no seed/output)."""

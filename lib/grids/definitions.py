@@ -82,8 +82,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.data import AGNEWS_NOISE_SEED
 from lib.grids.cells import Alias, Cell, Grid
+from lib.vocab import AGNEWS_NOISE_SEED, PEER_LABELS, PEER_TOKENS, PRODIGY_DEFAULT_LR
+from lib.vocab import PEERS as VOCAB_PEERS
 
 THESIS_SEEDS = (0, 1, 2, 3, 4)
 MINI_SEEDS = (0, 1, 2)
@@ -328,8 +329,9 @@ def _compute_overhead() -> Grid:
 
 
 # --- Peers: schedule-free optimizers beside AEES (beyond the thesis; X3, X4) ---
-PEERS = (("sfadamw", "ScheduleFreeAdamW", "Schedule-Free", {}),  # LR: the task's AdamW LR (lib.control.peers)
-         ("prodigy", "Prodigy", "Prodigy", {"lr": 1.0}))
+# (run-name token, optimizer, label, parameters). Schedule-Free's LR: the task's AdamW LR (lib.control.peers).
+PEERS = tuple((PEER_TOKENS[p], p, PEER_LABELS[p], {"lr": PRODIGY_DEFAULT_LR} if p == "Prodigy" else {})
+              for p in VOCAB_PEERS)
 PEER_TABLES = ("X3", "X4")
 PEER_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
 # (task, setting, cell prefix, extra parameters, AEES parameters, the thesis rows it is set beside:
