@@ -40,7 +40,7 @@ from lib.atomic import write_text_atomic
 from lib.data.prepare import PRETOKENIZE, MissingResource
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
-from lib.replica import find_dataset_replica
+from lib.data.replica_marker import find_dataset_replica
 from lib.vocab import AGNEWS_NOISE_SEED, AGNEWS_SPLIT_SEED, data_key, noise_tag, split_tag, tokenized_dir_name
 
 CACHE_SCHEME = 1  # bump when the tokenisation recipe changes

@@ -109,7 +109,7 @@ def _check_grid(output: Path, cfg: Any) -> None:
                               f"(profile {profile}) but {what}; the analysis reads every JSON there: "
                               f"{elsewhere}")
     from lib.config import as_dict
-    from lib.grids.state import config_diff
+    from lib.config_match import config_diff
 
     mine = {**as_dict(cfg), "profile": cfg.profile, "task_name": cfg.task_name}
     diffs = config_diff(run["task"], run["parameters"]["profile"], run["parameters"], mine)
