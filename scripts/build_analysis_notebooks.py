@@ -23,11 +23,11 @@ import nbformat as nbf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E402
+from lib.analysis.build import STANDIN_LABEL  # noqa: E402
 from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE  # noqa: E402
 from lib.analysis.reference import SOURCES  # noqa: E402
+from lib.analysis.registry import REGISTRY, artifact_ids  # noqa: E402
 from lib.vocab import CHAPTERS  # noqa: E402
-import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 
 KERNEL = {"name": "aees", "display_name": "AEES (project .venv)", "language": "python"}
 CHECK = {"tags": ["nbval-check-output"]}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lib import ROOT
-from lib.analysis.build import CHAPTERS
+from lib.vocab import CHAPTERS
 from tests.test_analysis_notebooks import record
 
 ENV_DIR = Path(sys.executable).parent.parent  # the environment running the tests (its setup stamp exists)
