@@ -16,33 +16,21 @@ parameter and what is allowed.
 from __future__ import annotations
 
 import dataclasses
-import math
-import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-
-from lib.data import AGNEWS_NOISE_SEED
-from lib.profiles import PROFILES
+from lib.config_values import ConfigError, coerce, require
+from lib.profiles import MANAGED_RUN_VALUES, PROFILES
+from lib.vocab import AGNEWS_NOISE_SEED, PEERS, PRODIGY_DEFAULT_LR, is_managed
 
 
 # The schedule-free peers (beyond the thesis; lib.control.peers builds them).
-PEERS = ("ScheduleFreeAdamW", "Prodigy")
 TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
-PRODIGY_DEFAULT_LR = 1.0  # the prodigyopt README recommends lr 1 (its default) for every network
 
 
 CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noise.CIFAR_TASK_CLASSES)
-
-
-class ConfigError(ValueError):
-    """A run parameter is unknown, of the wrong type, or outside its allowed values."""
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython (JupyterLab, papermill's error report) shows these lines instead of a traceback:
-        # the message names the parameter, the allowed values and the value given; nothing to debug.
-        return [f"{type(self).__name__}: {self}"]
 
 
 def _f(default: Any, doc: str, choices: tuple | None = None) -> Any:
@@ -253,81 +241,6 @@ def field_docs(task: str) -> dict[str, str]:
     return {f.name: f.metadata["doc"] for f in dataclasses.fields(TASK_CONFIGS[task])}
 
 
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp)).replace("NoneType", "None")
-
-
-def _parse_candidates(text: str, name: str) -> list[float]:
-    """``"0.5,1,2"`` -> [0.5, 1.0, 2.0] with pulseopt's rules (``pulseopt.modes``: at least one value, no
-    duplicates, LR multipliers positive, noise non-negative), written here so that validating a
-    configuration imports no torch (a bad parameter is reported before any heavy import)."""
-    positive = name == "lr_candidates"
-    words = [w.strip() for w in text.split(",") if w.strip()]
-    if not words:
-        raise ValueError(f"{name} must contain at least one value.")
-    values: list[float] = []
-    for word in words:
-        try:
-            value = float(word)
-        except ValueError:
-            raise ValueError(f"Invalid value '{word}' in {name}.") from None
-        if (value <= 0.0) if positive else (value < 0.0):
-            raise ValueError(f"{name} values must be {'positive' if positive else 'non-negative'}.")
-        if value in values:
-            raise ValueError(f"{name} contains a duplicate value: {value}.")
-        values.append(value)
-    return values
-
-
-def _coerce(name: str, tp: Any, value: Any) -> Any:
-    """Check/convert one value against its declared type; raise ConfigError naming the field."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _coerce(name, args[0], value)
-    if origin is list:
-        if isinstance(value, str):
-            text = value
-        elif isinstance(value, (list, tuple)):
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-                raise ConfigError(f"{name}: every element must be a number, got {value!r}")
-            text = ",".join(repr(float(v)) for v in value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = repr(float(value))
-        else:
-            raise ConfigError(f"{name}: expected a list of numbers or a comma-separated string, got {value!r}")
-        try:
-            return _parse_candidates(text, name)
-        except ValueError as exc:
-            raise ConfigError(f"{name}: {exc}") from None
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{name}: expected true/false, got {value!r}")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{name}: expected an integer, got {value!r} ({type(value).__name__})")
-    if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value):
-                raise ConfigError(f"{name}: must be finite, got {value!r}")
-            return float(value)
-        raise ConfigError(f"{name}: expected a number, got {value!r} ({type(value).__name__})")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{name}: expected a string, got {value!r} ({type(value).__name__})")
-    raise ConfigError(f"{name}: unsupported type {_type_name(tp)}")  # pragma: no cover
-
-
-def _require(ok: bool, name: str, rule: str, value: Any) -> None:
-    if not ok:
-        raise ConfigError(f"{name}: must be {rule}, got {value!r}")
-
-
 def validate(cfg: Any) -> None:
     """The validation rules of the task's thesis runner (protocol 1.1 / 2.1 / 3) and the project fields."""
     for f in dataclasses.fields(cfg):
@@ -336,15 +249,15 @@ def validate(cfg: Any) -> None:
         if choices is not None and value not in choices:
             raise ConfigError(f"{f.name}: must be one of {', '.join(choices)}; got {value!r}")
     for name in ["epochs", "batch_size", "episode_length", "context_trend_window"]:
-        _require(getattr(cfg, name) > 0, name, "> 0", getattr(cfg, name))
-    _require(cfg.checkpoint_every >= 0, "checkpoint_every", ">= 0 (0 = never)", cfg.checkpoint_every)
-    _require(cfg.rehearsal_max_steps >= 0, "rehearsal_max_steps", ">= 0 (0 = off)", cfg.rehearsal_max_steps)
-    _require(cfg.lr > 0, "lr", "> 0", cfg.lr)
+        require(getattr(cfg, name) > 0, name, "> 0", getattr(cfg, name))
+    require(cfg.checkpoint_every >= 0, "checkpoint_every", ">= 0 (0 = never)", cfg.checkpoint_every)
+    require(cfg.rehearsal_max_steps >= 0, "rehearsal_max_steps", ">= 0 (0 = off)", cfg.rehearsal_max_steps)
+    require(cfg.lr > 0, "lr", "> 0", cfg.lr)
     for name in ["weight_decay", "reward_instability_lambda", "context_trend_epsilon"]:
-        _require(getattr(cfg, name) >= 0, name, ">= 0", getattr(cfg, name))
-    _require(cfg.warmup_epochs >= 0, "warmup_epochs", ">= 0", cfg.warmup_epochs)
-    _require(cfg.reward_epsilon > 0, "reward_epsilon", "> 0", cfg.reward_epsilon)
-    _require(cfg.reward_clip_min <= cfg.reward_clip_max, "reward_clip_min",
+        require(getattr(cfg, name) >= 0, name, ">= 0", getattr(cfg, name))
+    require(cfg.warmup_epochs >= 0, "warmup_epochs", ">= 0", cfg.warmup_epochs)
+    require(cfg.reward_epsilon > 0, "reward_epsilon", "> 0", cfg.reward_epsilon)
+    require(cfg.reward_clip_min <= cfg.reward_clip_max, "reward_clip_min",
              f"<= reward_clip_max ({cfg.reward_clip_max})", cfg.reward_clip_min)
     if cfg.optimizer == "ScheduleFreeAdamW" and cfg.lr_scheduler != "none":
         raise ConfigError(f"lr_scheduler: must be none with optimizer ScheduleFreeAdamW (it replaces the "
@@ -357,34 +270,34 @@ def validate(cfg: Any) -> None:
 
 def _validate_cifar(cfg: CifarConfig) -> None:
     for name in ["model_width", "standin_n_train", "standin_n_test"]:
-        _require(getattr(cfg, name) > 0, name, "> 0", getattr(cfg, name))
-    _require(cfg.momentum >= 0, "momentum", ">= 0", cfg.momentum)
+        require(getattr(cfg, name) > 0, name, "> 0", getattr(cfg, name))
+    require(cfg.momentum >= 0, "momentum", ">= 0", cfg.momentum)
     if cfg.scheduler_t_max is not None:
-        _require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for epochs)", cfg.scheduler_t_max)
-    _require(0.0 <= cfg.label_noise_rate <= 1.0, "label_noise_rate", "in [0, 1]", cfg.label_noise_rate)
+        require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for epochs)", cfg.scheduler_t_max)
+    require(0.0 <= cfg.label_noise_rate <= 1.0, "label_noise_rate", "in [0, 1]", cfg.label_noise_rate)
     if cfg.dataset == "fashion-mnist":
         if cfg.data_standin:
             raise ConfigError("data_standin: must be false with dataset 'fashion-mnist' (the offline stand-in is "
                               "CIFAR-100's; Fashion-MNIST is read from its real files)")
         for name, top in (("fmnist_n_train", 60_000), ("fmnist_n_test", 10_000)):
             value = getattr(cfg, name)
-            _require(10 <= value <= top and value % 10 == 0, name,
+            require(10 <= value <= top and value % 10 == 0, name,
                      f"a multiple of 10 in [10, {top}] (10 classes, balanced)", value)
     if cfg.label_noise_type == "none":
-        _require(cfg.label_noise_rate == 0.0, "label_noise_rate",
+        require(cfg.label_noise_rate == 0.0, "label_noise_rate",
                  "exactly 0.0 when label_noise_type is 'none'", cfg.label_noise_rate)
 
 
 def _validate_text(cfg: Sst2Config | AgNewsConfig) -> None:
     if cfg.scheduler_t_max is not None:
-        _require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for all steps)", cfg.scheduler_t_max)
-    _require(1 <= cfg.max_length <= 512, "max_length", "in [1, 512]", cfg.max_length)
+        require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for all steps)", cfg.scheduler_t_max)
+    require(1 <= cfg.max_length <= 512, "max_length", "in [1, 512]", cfg.max_length)
     sizes = ["standin_n_train", "standin_n_validation" if isinstance(cfg, Sst2Config) else "standin_n_test"]
     for name in sizes:
-        _require(getattr(cfg, name) >= 10, name, ">= 10", getattr(cfg, name))
-    _require(cfg.model_name.strip() != "", "model_name", "a model id or folder", cfg.model_name)
+        require(getattr(cfg, name) >= 10, name, ">= 10", getattr(cfg, name))
+    require(cfg.model_name.strip() != "", "model_name", "a model id or folder", cfg.model_name)
     if isinstance(cfg, AgNewsConfig):
-        _require(0.0 <= cfg.label_noise_rate < 1.0, "label_noise_rate", "in [0, 1)", cfg.label_noise_rate)
+        require(0.0 <= cfg.label_noise_rate < 1.0, "label_noise_rate", "in [0, 1)", cfg.label_noise_rate)
 
 
 def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> Any:
@@ -419,12 +332,30 @@ def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> An
         values["lr"] = PRODIGY_DEFAULT_LR
     if values.get("machinery") == "thesis":
         _thesis_machinery(values, given, set(fields))
-    kwargs = {name: _coerce(name, hints[name], value) for name, value in values.items()}
+    kwargs = {name: coerce(name, hints[name], value) for name, value in values.items()}
     cfg = cls(**kwargs)
     validate(cfg)
     cfg.profile = profile
     cfg.explicit = sorted(given)
+    _warn_unused_grid_values(cfg, profile, values, given)
     return cfg
+
+
+class GridValueWarning(UserWarning):
+    """A run resolves a value other than the one its profile's grids give the same kind of run."""
+
+
+def _warn_unused_grid_values(cfg: Any, profile: str, values: dict[str, Any], given: dict[str, Any]) -> None:
+    """Say which of the profile's grid values (``lib.profiles.MANAGED_RUN_VALUES``) an episode-managed
+    run started without them does not use: the same cell started by make would resolve them."""
+    if not is_managed(values):
+        return
+    for name, want in MANAGED_RUN_VALUES.get(profile, {}).items():
+        if name not in given and hasattr(cfg, name) and getattr(cfg, name) != want:
+            warnings.warn(GridValueWarning(
+                f"{name}: this run resolves {getattr(cfg, name)!r} (the {cfg.task_name} default), not the "
+                f"{want!r} that every episode-managed run of the {profile!r} grids sets (lib.profiles."
+                f"MANAGED_RUN_VALUES); pass {name}={want!r} to run as the grid does"), stacklevel=3)
 
 
 # machinery=thesis implies these values; an explicit other value is an error (the thesis timed

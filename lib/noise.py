@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lib.data import AGNEWS_NOISE_SEED
+from lib.vocab import AGNEWS_NOISE_SEED
 
 NOISE_TYPES: tuple[str, ...] = ("none", "symmetric", "asymmetric")
 CIFAR100_NUM_CLASSES = 100

@@ -23,18 +23,19 @@ from pathlib import Path
 from lib import DATA_DIR, HF_CACHE_DIR, RESULTS_DIR
 from lib.data.prepare import ALL, FETCH_CIFAR, PRETOKENIZE, WARM_MODEL
 from lib.replica import read_marker
+from lib.vocab import AGNEWS, AGNEWS_NOISY, SST2, noise_tag, split_tag, tokenized_dir_name
 
 MODEL = "distilbert-base-uncased"
 # Tokenized-cache key files (lib.data.text) that the thesis runs need, per pretokenize run.
-TOKENIZED = {"sst2": ("sst2_tokenized", ("train-*.json", "validation-*.json")),
-             "agnews": ("agnews_tokenized", ("train_splitseed42-*.json", "validation_splitseed42-*.json")),
-             "agnews-noisy": ("agnews_tokenized", ("train_splitseed42_noise0p2_noiseseed42-*.json",))}
+TOKENIZED = {SST2: (tokenized_dir_name(SST2), ("train-*.json", "validation-*.json")),
+             AGNEWS: (tokenized_dir_name(AGNEWS), (f"train_{split_tag()}-*.json", f"validation_{split_tag()}-*.json")),
+             AGNEWS_NOISY: (tokenized_dir_name(AGNEWS), (f"train_{split_tag()}{noise_tag(0.2)}-*.json",))}
 TRAIN_SIZE = {"cifar100": 50_000, "sst2": 67_349, "agnews": 108_000}
 STEP_SHAPES = {"sst2": 64, "agnews": 128}  # padded length of a typical batch (dynamic padding)
 EVAL_FACTOR = 1.1  # evaluation passes and AEES bookkeeping on top of the training steps (estimate)
 # Disk: RunResult JSON + executed notebook per run (noisy runs carry the label-noise block),
 # the largest checkpoint (DistilBERT + AdamW state, ~770 MiB; ResNet-18 ~170 MiB) per concurrent run.
-RUN_BYTES = {"cifar100": 0.3e6, "cifar100-noisy": 3e6, "sst2": 0.3e6, "agnews": 0.3e6, "agnews-noisy": 6e6}
+RUN_BYTES = {"cifar100": 0.3e6, "cifar100-noisy": 3e6, "sst2": 0.3e6, "agnews": 0.3e6, AGNEWS_NOISY: 6e6}
 CHECKPOINT_BYTES = 0.8e9
 CACHE_BYTES = 2.5e9  # CIFAR-100, the raw and tokenized NLP data, the model cache
 

@@ -55,8 +55,9 @@ _CIFAR_MINI_FMNIST = {
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # Protocol section 11.1 settings on the real data, meant for a GPU.
     # NLP: protocol 11.2 (5 epochs; batch 16, LR 5e-5, wd 0.01, max_length 128 are the flag
-    # defaults). AEES runs used episode length 200 and the candidate grids of 11.2; the grids
-    # set those explicitly, so the profile keeps the flag defaults (100, [1.0], [0.0]).
+    # defaults). AEES runs used episode length 200 (MANAGED_RUN_VALUES below) and the candidate
+    # grids of 11.2 (the grid cells' method parameters), so the profile keeps the flag defaults
+    # (100, [1.0], [0.0]).
     "thesis": {
         "cifar100": {"epochs": 200},
         "sst2": {"epochs": 5},
@@ -87,3 +88,17 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
 # mini with the CIFAR task on real Fashion-MNIST images (opt-in, PROFILE=mini-fmnist); the NLP tasks
 # as in mini. Putting _CIFAR_MINI_FMNIST into "mini" above moves the mini archive to it.
 PROFILES["mini-fmnist"] = {**PROFILES["mini"], "cifar100": _CIFAR_MINI_FMNIST}
+
+# Values a profile's grids give every episode-managed run (AEES, random, fixed; lib.vocab.is_managed)
+# but not the baselines, so they cannot be profile defaults: a thesis NLP baseline records the flag
+# default episode length (100, inactive), as the thesis runner did. The grid cells add them to the
+# parameter files (lib.grids.cells); a run started by hand under the profile without them resolves the
+# task default instead, and lib.config.resolve warns, naming the grid value it does not use.
+MANAGED_RUN_VALUES: dict[str, dict[str, Any]] = {
+    "thesis": {"episode_length": 200},  # every thesis AEES / random / fixed run (protocol 11.1, 11.2)
+}
+
+
+def main_epochs(profile: str, task: str) -> int | None:
+    """The epochs a profile sets for a task (its main horizon), or None where it sets none."""
+    return PROFILES[profile].get(task, {}).get("epochs")

@@ -34,8 +34,10 @@ NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_s
 # builds that archive's stamps and drops the other archive's stamp of the same chapter first, so
 # that switching back rebuilds too. `make -n figures report` lists exactly what would run;
 # `make -q figures report` exits 0 when nothing would.
-ANALYSIS_CHAPTERS := claims cifar_clean cifar_noisy nlp ablations compute controller checkpoints peers
-ANALYSIS_CODE := $(wildcard lib/__init__.py lib/atomic.py lib/analysis/*.py) $(shell find reference/thesis-results -type f 2>/dev/null)
+# The chapters, in thesis order: the CHAPTERS line of lib/vocab.py (their one source; read without Python,
+# so that the list is known before `make setup`).
+ANALYSIS_CHAPTERS := $(shell sed -n 's/^CHAPTERS = (\(.*\))$$/\1/p' lib/vocab.py | tr -d '",')
+ANALYSIS_CODE := $(wildcard lib/__init__.py lib/atomic.py lib/vocab.py lib/analysis/*.py) $(shell find reference/thesis-results -type f 2>/dev/null)
 ANALYSIS_STAMPS = $(FIGURES)/.make/$(subst /,_,$(patsubst /%,%,$(patsubst $(CURDIR)/%,%,$(abspath $(ARCHIVE)))))
 ANALYSIS_FILES := $(shell cd '$(ARCHIVE)' 2>/dev/null && find . -mindepth 1 -name '.*' -prune -o -type f -print \
   | LC_ALL=C sort)

@@ -23,12 +23,13 @@ import nbformat as nbf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids  # noqa: E402
-from lib.analysis.chapters import CHAPTER_TEXT as CHAPTERS, COVERAGE_NOTE, SHAPE_NOTE  # noqa: E402
+from lib.analysis.build import STANDIN_LABEL  # noqa: E402
+from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE  # noqa: E402
 from lib.analysis.reference import SOURCES  # noqa: E402
-import lib.analysis.registry  # noqa: E402,F401  (imports every builder)
 from lib.analysis.kernel import QuietKernelManager  # noqa: E402
+from lib.analysis.registry import REGISTRY, artifact_ids  # noqa: E402
 from lib.notebook import KERNEL_NAME, kernel_metadata  # noqa: E402
+from lib.vocab import CHAPTERS  # noqa: E402
 
 CHECK = {"tags": ["nbval-check-output"]}
 PARAMS = ('archive = "results/mini"  # RunResult directory (relative to the repo root, or absolute); '
@@ -63,7 +64,7 @@ def header(title: str, intro: str, name: str) -> list[nbf.NotebookNode]:
 
 
 def chapter_notebook(chapter: str) -> nbf.NotebookNode:
-    title, intro = CHAPTERS[chapter]
+    title, intro = CHAPTER_TEXT[chapter]
     cells = header(f"Analysis: {title}", intro, f"analysis_{chapter}")
     for art in artifact_ids(chapter):
         spec = REGISTRY[art]

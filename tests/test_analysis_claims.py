@@ -11,6 +11,7 @@ import pytest
 
 from lib.analysis.claims import CLAIMS, Claim, cell_verdict, evaluate, from_seeds, from_summary, thesis_cell, \
     verdict, verdicts
+from lib.analysis.registry import REGISTRY
 from lib.analysis.render import build, open_archive
 from published_archive import WITH_FIXED, write_archive
 
@@ -70,7 +71,8 @@ def test_an_archive_with_the_thesis_numbers_gives_the_thesis_verdicts(published:
     assert {k: v for k, v in got.items() if k not in accuracy} == {k: "not testable at this n"
                                                                   for k in got if k not in accuracy}
     assert built.status == "partial" and built.missing == ["C4.1 (no runs)", "C4.2 (no runs)", "C4.3 (no runs)"]
-    assert verdicts(open_archive(published, tmp_path).runs).to_dict() == got
+    builders = {i: s.build for i, s in REGISTRY.items()}
+    assert verdicts(open_archive(published, tmp_path).runs, builders).to_dict() == got
     row = built.cells.iloc[0]
     assert row["This archive"].startswith("6 of 6 cells in the claimed direction") and "n = 5" in row["This archive"]
     assert row["Thesis"].endswith("(holds)")

@@ -8,7 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from lib.analysis.build import REGISTRY, STANDIN_LABEL, artifact_ids
+from lib.analysis.build import STANDIN_LABEL
+from lib.analysis.registry import REGISTRY, artifact_ids
 from lib.analysis.display import alt_text, plain, table_html, untex
 from lib.analysis.plots import new_figure
 from lib.analysis.render import build, open_archive

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from lib.analysis.build import REGISTRY, artifact_ids
+from lib.analysis.registry import REGISTRY, artifact_ids
 from lib.analysis.labels import figure_name
 from lib.analysis.plots import COLORS, color, marker_legend, new_figure, peak_final_bars
 from lib.analysis.render import build, open_archive

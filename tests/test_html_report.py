@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from lib.analysis.build import CHAPTERS, STANDIN_LABEL, artifact_ids
+from lib.analysis.build import STANDIN_LABEL
+from lib.analysis.registry import artifact_ids
+from lib.vocab import CHAPTERS
 from lib.analysis.html_report import TITLE, build_report
 from lib.analysis.reference import SOURCES, thesis_table
 from tests.test_analysis_notebooks import record

@@ -1,8 +1,8 @@
-"""Shared machinery of the artifact builders: the archive wrapper, the run picker, the registry.
+"""Shared machinery of the artifact builders: the archive wrapper, the run picker.
 
 Every thesis table (T1-T24) and figure (F2-F17), the claims table (C1) and the beyond-thesis artifacts
-(X1, X2 controller; X3, X4 peers; X5 shape check), is one registered builder
-``fn(runs) -> Built``. ``Runs`` wraps the ``load_archive`` frame: it picks the runs
+(X1, X2 controller; X3, X4 peers; X5 shape check), is one builder ``fn(runs) -> Built``, listed in
+``lib.analysis.registry``. ``Runs`` wraps the ``load_archive`` frame: it picks the runs
 of a table row by content (``pick``) and loads full records (episode logs) on demand. ``lib.analysis.render`` renders a
 ``Built`` into files and the provenance index.
 
@@ -50,7 +50,6 @@ TIMING_TAG = re.compile(r"^run\d+$")
 PEAK_RERUN_TAG = "peak-rerun"  # = lib.grids.definitions.PEAK_RERUN_TAG
 CONFIG_KEYS = GROUP_KEYS + ("timing",)
 NUMBER_COLUMNS = ["block", "row", "metric", "mean", "std", "n"]
-CHAPTERS = ("claims", "cifar_clean", "cifar_noisy", "nlp", "ablations", "compute", "controller", "checkpoints", "peers")
 
 
 class Runs:
@@ -166,42 +165,6 @@ class Built:
         else:
             self.inputs.extend(rows["path"])
         return rows
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One registered artifact."""
-
-    id: str
-    kind: str  # table | figure
-    chapter: str
-    name: str  # file stem inside figures/<chapter>/
-    title: str
-    build: Callable[[Runs], Built]
-    label: str = ""  # LaTeX label of the thesis table
-
-
-REGISTRY: dict[str, Spec] = {}
-
-
-def artifact(id: str, kind: str, chapter: str, name: str, title: str,
-             label: str = "") -> Callable[[Callable[[Runs], Built]], Callable[[Runs], Built]]:
-    """Register a builder under an artifact id."""
-    if chapter not in CHAPTERS:
-        raise ValueError(f"artifact {id}: chapter must be one of {CHAPTERS}, got {chapter!r}")
-
-    def wrap(fn: Callable[[Runs], Built]) -> Callable[[Runs], Built]:
-        REGISTRY[id] = Spec(id, kind, chapter, name, title, fn, label)
-        return fn
-    return wrap
-
-
-def artifact_ids(chapter: str | None = None) -> list[str]:
-    """Registered ids in report order (C1, the claims, first; then T1..T24, F2..F17, X1..X5), optionally of
-    one chapter."""
-    def key(i: str) -> tuple[int, int]:
-        return ("CTFX".index(i[0]), int(i[1:]))
-    return sorted((i for i, s in REGISTRY.items() if chapter in (None, s.chapter)), key=key)
 
 
 def stats(rows: pd.DataFrame, by: Iterable[str] = ("method",), metrics: Iterable[str] = METRICS) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """What each chapter of the analysis is about, in prose: one place for the notebooks and the report.
 
-``CHAPTER_TEXT`` holds the title and introduction of every chapter of ``build.CHAPTERS`` (Markdown);
+``CHAPTER_TEXT`` holds the title and introduction of every chapter of ``lib.vocab.CHAPTERS`` (Markdown);
 ``scripts/build_analysis_notebooks.py`` writes them into the analysis notebooks and
 ``lib.analysis.html_report`` into the report. ``COVERAGE_NOTE`` goes before X1 and ``SHAPE_NOTE`` after X5.
 """

@@ -21,14 +21,14 @@ every verdict to be ``holds``, so the rule and the cell picking reproduce the th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 from scipy import stats
 
 from lib.analysis.aggregate import paired_stats
-from lib.analysis.build import NUMBER_COLUMNS, REGISTRY, Built, Runs, artifact
+from lib.analysis.build import NUMBER_COLUMNS, Built, Runs
 from lib.analysis.labels import latex_label
 from lib.analysis.reference import thesis_numbers
 
@@ -201,13 +201,13 @@ def thesis_cell(claim: Claim, block: str, a: str) -> dict[str, float]:
 class ArchiveEvidence:
     """The archive's evidence: per-seed values picked as the table builders pick them."""
 
-    def __init__(self, runs: Runs, built: Built) -> None:
-        self.runs, self.built = runs, built
+    def __init__(self, runs: Runs, built: Built, builders: Mapping[str, Callable[[Runs], Built]]) -> None:
+        self.runs, self.built, self.builders = runs, built, builders
         self._numbers: dict[str, pd.DataFrame] = {}
 
     def numbers(self, table: str) -> pd.DataFrame:
         if table not in self._numbers:
-            b = REGISTRY[table].build(self.runs)
+            b = self.builders[table](self.runs)
             self.built.inputs.extend(b.inputs)
             self._numbers[table] = b.numbers if b.numbers is not None else pd.DataFrame(columns=NUMBER_COLUMNS)
         return self._numbers[table]
@@ -275,9 +275,11 @@ def evidence_text(cells: pd.DataFrame, claim: Claim) -> str:
     return f"{where}; effect {span}; {n}; {test}: {sup} of {k} with the 95 % CI on the claimed side"
 
 
-def claims_table(runs: Runs, built: Built) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Display rows and long-form numbers of every claim on ``runs``."""
-    archive = ArchiveEvidence(runs, built)
+def claims_table(runs: Runs, built: Built,
+                 builders: Mapping[str, Callable[[Runs], Built]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Display rows and long-form numbers of every claim on ``runs`` (``builders``: artifact id -> builder,
+    for the thesis tables whose rows the claims compare)."""
+    archive = ArchiveEvidence(runs, built, builders)
     rows, numbers = [], []
     for claim in CLAIMS:
         theirs, ours = evaluate(claim, thesis_cell), evaluate(claim, archive.cell)
@@ -293,10 +295,9 @@ def claims_table(runs: Runs, built: Built) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame(numbers, columns=NUMBER_COLUMNS)
 
 
-@artifact("C1", "table", "claims", "claims", "The thesis's claims, tested on this archive")
-def c1(runs: Runs) -> Built:
+def c1(runs: Runs, builders: Mapping[str, Callable[[Runs], Built]]) -> Built:
     built = Built()
-    cells, numbers = claims_table(runs, built)
+    cells, numbers = claims_table(runs, built, builders)
     built.inputs = sorted(set(built.inputs))
     if not built.inputs:
         return built
@@ -307,9 +308,9 @@ def c1(runs: Runs) -> Built:
     return built
 
 
-def verdicts(runs: Runs) -> pd.Series:
-    """Claim id -> the archive's verdict (for prose and tests)."""
-    cells, _ = claims_table(runs, Built())
+def verdicts(runs: Runs, builders: Mapping[str, Callable[[Runs], Built]]) -> pd.Series:
+    """Claim id -> the archive's verdict (for prose and tests; ``builders`` as for :func:`claims_table`)."""
+    cells, _ = claims_table(runs, Built(), builders)
     return pd.Series(cells["Verdict"].to_numpy(), index=[c.id for c in CLAIMS], name="verdict")
 
 

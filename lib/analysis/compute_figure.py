@@ -11,19 +11,16 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Patch
 
-from lib.analysis.build import Built, Runs, artifact
+from lib.analysis.build import Built, Runs
 from lib.analysis.plots import new_figure
 from lib.analysis.reference import thesis_numbers
-from lib.analysis.tables_other import _both_machineries, _groups, _t14_rank
+from lib.analysis.tables_compute import _both_machineries, _groups, _t14_rank
 
 # (series, colour, hatch): the published thesis numbers first, then this archive's machineries.
 SERIES = (("thesis (published)", "#bbbbbb", "//"), ("this archive, thesis machinery", "#1f77b4", None),
           ("this archive, project machinery", "#ff7f0e", None))
 
 
-@artifact("X6", "figure", "compute", "compute_overhead_figure",
-          "Compute overhead per configuration, relative to the no-schedule baseline: this archive beside the "
-          "thesis (the numbers of T13/T14)")
 def x6(runs: Runs) -> Built:
     built = Built()
     summaries = _both_machineries(runs, built)

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from lib.analysis.build import Built, Runs, artifact
+from lib.analysis.build import Built, Runs
 from lib.analysis.labels import TASK_LABELS, figure_name
 from lib.analysis.plots import ARM_COLORS, new_figure, odd_window
 from lib.analysis.tables_cifar import cifar_rows
@@ -64,8 +64,6 @@ def _dual_noisy_agnews(runs: Runs, built: Built) -> pd.DataFrame:
     return with_episodes(runs, built, rows, "agnews_noise AEES + WL")
 
 
-@artifact("F9", "figure", "controller", "arm_selection_agnews_noisy",
-          "Arm selection over training, noisy AG News Linear + AEES-Dual")
 def f9(runs: Runs) -> Built:
     built = Built()
     rows = _dual_noisy_agnews(runs, built)
@@ -100,8 +98,6 @@ def epoch_arm_fractions(runs: Runs, path: str, arms: list[float], window: int) -
     return pooled / np.maximum(pooled.sum(axis=0, keepdims=True), 1)
 
 
-@artifact("F10", "figure", "controller", "arm_selection_cifar_sym40_paired",
-          "LR arm fractions per epoch, sym40 CIFAR-100 AdamW: AEES and Cosine + AEES")
 def f10(runs: Runs) -> Built:
     built = Built()
     panels = []
@@ -136,8 +132,6 @@ def f10(runs: Runs) -> Built:
     return built
 
 
-@artifact("F11", "figure", "controller", "reward_per_arm_agnews_noisy",
-          "Episode reward per arm, noisy AG News Linear + AEES-Dual")
 def f11(runs: Runs) -> Built:
     built = Built()
     rows = _dual_noisy_agnews(runs, built)
@@ -171,8 +165,6 @@ F12_REGIMES = (("Clean CIFAR-100, Linear + AEES", "cifar", "AEES + Linear"),
                ("Noisy AG News, Linear + AEES-Dual", "agnews_noise", "AEES + WL"))
 
 
-@artifact("F12", "figure", "controller", "update_norm_trajectory",
-          "Mean update norm per episode over training (cross-seed median and IQR)")
 def f12(runs: Runs) -> Built:
     built = Built()
     found = []
@@ -252,8 +244,6 @@ def _dual_coverage(runs: Runs) -> tuple[Built, pd.DataFrame]:
     return built, cov
 
 
-@artifact("X1", "table", "controller", "dual_joint_coverage",
-          "AEES-Dual runs: joint (LR multiplier, σ) pairs tried (beyond the thesis)")
 def x1(runs: Runs) -> Built:
     built, cov = _dual_coverage(runs)
     if cov.empty:
@@ -268,8 +258,6 @@ def x1(runs: Runs) -> Built:
     return built
 
 
-@artifact("X2", "figure", "controller", "dual_joint_pairs",
-          "AEES-Dual runs: episodes per joint (LR multiplier, σ) pair (beyond the thesis)")
 def x2(runs: Runs) -> Built:
     built, cov = _dual_coverage(runs)
     if cov.empty:

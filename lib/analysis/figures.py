@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.analysis.build import Built, Runs, artifact
+from lib.analysis.build import Built, Runs
 from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS, figure_name
 from lib.analysis.plots import (band, clamp_accuracy, color, curves, marker_legend, new_figure, peak_final_bars,
                                 peak_final_markers)
+from lib.analysis.tables_ablations import NOISE_ABLATION, noise_ablation_rows
+from lib.analysis.tables_checkpoints import CKPT_SETTINGS, checkpoint_rows
 from lib.analysis.tables_cifar import cifar_rows
 from lib.analysis.tables_nlp import nlp_rows
-from lib.analysis.tables_other import CKPT_SETTINGS, NOISE_ABLATION, checkpoint_rows, noise_ablation_rows
 
 F2_ROWS = ("AdamW", "AdamW + Cosine", "AdamW + Linear", "AEES", "AEES + Cosine", "AEES + Linear")
 LATE = 20  # epochs shown by F3 / F4
 
 
-@artifact("F2", "figure", "cifar_clean", "clean_cifar_barplot", "Clean CIFAR-100: peak and final accuracy")
 def f2(runs: Runs) -> Built:
     built = Built()
     rows = cifar_rows(runs, built, F2_ROWS, setting="clean", optimizer="AdamW")
@@ -41,8 +41,6 @@ def _late(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n - k + 1, n + 1), arr[:, n - k:]
 
 
-@artifact("F3", "figure", "cifar_clean", "cifar_clean_aees_late_stage_individual_seeds",
-          "Clean CIFAR-100 AEES: the last epochs per seed")
 def f3(runs: Runs) -> Built:
     built = Built()
     rows = cifar_rows(runs, built, ("AEES",), setting="clean", optimizer="AdamW")
@@ -59,8 +57,6 @@ def f3(runs: Runs) -> Built:
     return built
 
 
-@artifact("F4", "figure", "cifar_clean", "cifar_clean_fixed_vs_aees_late_stage_mean_std",
-          "Clean CIFAR-100: fixed multipliers vs AEES, late stage")
 def f4(runs: Runs) -> Built:
     built = Built()
     labels = ("Fixed ×0.5", "Fixed ×1.0", "Fixed ×2.0", "AEES")
@@ -118,23 +114,18 @@ def _noisy_curves(runs: Runs, setting: str, ylow: float) -> Built:
     return built
 
 
-@artifact("F5", "figure", "cifar_noisy", "cifar_asym20_curves", "Noisy CIFAR-100 asym20: validation curves")
 def f5(runs: Runs) -> Built:
     return _noisy_curves(runs, "asym20", 45)
 
 
-@artifact("F6", "figure", "cifar_noisy", "cifar_sym20_curves", "Noisy CIFAR-100 sym20: validation curves")
 def f6(runs: Runs) -> Built:
     return _noisy_curves(runs, "sym20", 40)
 
 
-@artifact("F7", "figure", "cifar_noisy", "cifar_sym40_curves", "Noisy CIFAR-100 sym40: validation curves")
 def f7(runs: Runs) -> Built:
     return _noisy_curves(runs, "sym40", 30)
 
 
-@artifact("F8", "figure", "ablations", "cifar_noise_ablation_barplot",
-          "Sym20 CIFAR-100: small gradient-noise injection, peak vs final")
 def f8(runs: Runs) -> Built:
     built = Built()
     rows = noise_ablation_rows(runs, built)
@@ -151,8 +142,6 @@ def f8(runs: Runs) -> Built:
 PROTOCOL_SHORT = {"re-run to peak": "re-run", "best-epoch weights": "best epoch"}
 
 
-@artifact("F13", "figure", "checkpoints", "peak_checkpoint_diagnostics",
-          "Peak checkpoints (AdamW): corrupted-subset accuracy vs noisy and vs clean labels")
 def f13(runs: Runs) -> Built:
     built = Built()
     data = {}
@@ -211,13 +200,11 @@ def _nlp_curves(runs: Runs, key: str, labels: tuple[str, ...], title: str) -> Bu
     return built
 
 
-@artifact("F14", "figure", "nlp", "agnews_noisy_curves", "AG News with 20 % label noise: validation curves")
 def f14(runs: Runs) -> Built:
     labels = ("AdamW", "AdamW + WL", "AEES", "AEES-Noise + WL", "AEES + WL")
     return _nlp_curves(runs, "agnews_noise", labels, "AG News, 20% symmetric label noise")
 
 
-@artifact("F15", "figure", "nlp", "sst2_curves", "SST-2: validation curves")
 def f15(runs: Runs) -> Built:
     return _nlp_curves(runs, "sst2", ROW_ORDERS["T15"], "SST-2")
 
@@ -225,8 +212,6 @@ def f15(runs: Runs) -> Built:
 F16_ROWS = ROW_ORDERS["T21"][1:]
 
 
-@artifact("F16", "figure", "ablations", "agnews_noise_ablation_barplot",
-          "Noisy AG News σ ablation: peak vs final")
 def f16(runs: Runs) -> Built:
     built = Built()
     rows = nlp_rows(runs, built, "agnews_noise", F16_ROWS)
@@ -240,6 +225,5 @@ def f16(runs: Runs) -> Built:
     return built
 
 
-@artifact("F17", "figure", "ablations", "agnews_noise_ablation_curves", "Noisy AG News σ ablation: curves")
 def f17(runs: Runs) -> Built:
     return _nlp_curves(runs, "agnews_noise", F16_ROWS, "AG News 20% noise: the σ axis (all on the linear schedule)")

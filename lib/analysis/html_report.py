@@ -32,12 +32,13 @@ import mistune
 import pandas as pd
 
 from lib.analysis import freshness
-from lib.analysis.build import CHAPTERS, REGISTRY, artifact_ids
 from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE
 from lib.analysis.display import alt_text, table_html
 from lib.analysis.plots import mark_standin
 from lib.analysis.reference import SOURCES, compare, thesis_table
+from lib.analysis.registry import REGISTRY, artifact_ids
 from lib.analysis.render import Context, build, open_archive, rel, write_reproduction, write_text
+from lib.vocab import CHAPTERS
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")
 TITLE = "Adaptive Episodic Exploration Scheduling (AEES): the thesis's tables and figures, rebuilt"
@@ -130,7 +131,7 @@ def section(ctx: Context, art: str) -> Section:
 
 
 def chapters(ctx: Context, echo=print) -> list[Chapter]:
-    """Every chapter's sections, in ``build.CHAPTERS`` order; one line per chapter to ``echo``."""
+    """Every chapter's sections, in ``lib.vocab.CHAPTERS`` order; one line per chapter to ``echo``."""
     missing = [c for c in CHAPTERS if c not in CHAPTER_TEXT]
     if missing:
         raise KeyError(f"html_report: no title and introduction for chapter(s) {missing} in lib/analysis/chapters.py")

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from lib.analysis import labels
+from lib.vocab import PEERS
 
 NLP_TASKS = ("sst2", "agnews")
 _TASK_ALIASES = {
@@ -29,7 +30,7 @@ _KIND_BY_METHOD = {
     "frequencymatchedopenloop": "frequency-matched", "frequency-matched": "frequency-matched",
     "fixedmode": "fixed",
     "baseline": "baseline", "adamw": "baseline", "sgd": "baseline",
-    "schedulefreeadamw": "baseline", "prodigy": "baseline",  # NLP peer baselines
+    **{peer.lower(): "baseline" for peer in PEERS},  # NLP peer baselines
 }
 # pulseopt 0.1.x episode-log context keys (protocol 7.4).
 OLD_CONTEXT_KEYS = ("context_bucket_ids", "context_bucket_names", "context_phases", "context_trends")

@@ -26,9 +26,10 @@ from pathlib import Path
 import pandas as pd
 
 from lib import ROOT
-from lib.analysis.build import CHAPTERS, artifact_ids
+from lib.analysis.registry import artifact_ids
 from lib.analysis.render import (INDEX, INDEX_COLUMNS, SUFFIXES, build, index_row, open_archive, rel, render,
                                  write_text)
+from lib.vocab import CHAPTERS
 
 
 def make_path(path: str | Path) -> str:

@@ -9,9 +9,10 @@ row order of each table.
 
 from __future__ import annotations
 
+import math
 import re
 
-import math
+from lib.vocab import PEER_LABELS, PEERS
 
 # Scheduler display names inside method labels ("WL" = warmup-linear, 0 warmup).
 SCHEDULER_SHORT = {"cosine": "Cosine", "linear": "Linear", "warmup_linear": "WL"}
@@ -19,10 +20,9 @@ SCHEDULER_SHORT = {"cosine": "Cosine", "linear": "Linear", "warmup_linear": "WL"
 SCHEDULER_LONG = {"cosine": "cosine", "linear": "linear", "warmup_linear": "warmup-linear"}
 
 OPTIMIZER_NAMES = {"adamw": "AdamW", "sgd": "SGD", "sgdm": "SGD", "sgd+m": "SGD",
-                   "schedulefreeadamw": "ScheduleFreeAdamW", "prodigy": "Prodigy"}
+                   **{peer.lower(): peer for peer in PEERS}}
 # The schedule-free peers (beyond the thesis): one label in every task and setting,
-# "<peer>" alone and "<peer> + AEES" under AEES, so that no thesis row ever matches them.
-PEER_LABELS = {"ScheduleFreeAdamW": "Schedule-Free", "Prodigy": "Prodigy"}
+# "<peer>" alone and "<peer> + AEES" under AEES, so that no thesis row ever matches them (lib.vocab).
 # "SGD" in the CIFAR tables, "SGD+M" in the paired-stats table and figures.
 OPTIMIZER_FIGURE_LABELS = {"AdamW": "AdamW", "SGD": "SGD+M"}
 

@@ -24,14 +24,15 @@ import pandas as pd
 
 from lib.analysis.aggregate import run_metrics
 from lib.analysis.identify import RecordError, identify
+from lib.vocab import CHECKPOINT_SUFFIX, CORRUPT_INFIX, LOCK_SUFFIX, PROGRESS_SUFFIX
 
 log = logging.getLogger("lib.analysis")
 
 # Never RunResults; skipped without being decoded (protocol 12 skips ``.log``).
 IGNORED_SUFFIXES = frozenset({
     ".log", ".ipynb", ".png", ".pdf", ".svg", ".csv", ".tex", ".txt", ".md", ".html", ".yaml", ".yml",
-    ".pt", ".pth", ".ckpt", ".npz", ".npy", ".pkl", ".tmp", ".lock", ".py", ".sha256", ".mk",
-    ".progress",  # a run's live record (lib.train.live)
+    ".pt", ".pth", ".npz", ".npy", ".pkl", ".tmp", ".py", ".sha256", ".mk",
+    CHECKPOINT_SUFFIX, LOCK_SUFFIX, PROGRESS_SUFFIX,  # a run's checkpoint, lock and live record (lib.vocab)
 })
 TENSORBOARD_PREFIX = "events.out.tfevents."  # TensorBoard event files (lib.train.board): never RunResults
 LIST_COLUMNS = ("val_accuracies", "epoch_wall_clock_seconds", "epoch_tflops")
@@ -48,7 +49,7 @@ def candidate_files(root: Path) -> list[Path]:
         for name in filenames:
             path = Path(dirpath, name)
             if not name.startswith((".", TENSORBOARD_PREFIX)) and path.suffix.lower() not in IGNORED_SUFFIXES \
-                    and ".ckpt.corrupt-" not in name:  # checkpoints moved aside (lib.train.checkpoint)
+                    and CHECKPOINT_SUFFIX + CORRUPT_INFIX not in name:  # checkpoints moved aside (lib.train.checkpoint)
                 files.append(path)
     return sorted(files)
 

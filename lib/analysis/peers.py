@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from lib.analysis.aggregate import paired_stats
-from lib.analysis.build import Built, Runs, artifact, stats
+from lib.analysis.build import Built, Runs, stats
 from lib.analysis.labels import PEER_LABELS, figure_name, latex_label
 from lib.analysis.plots import clamp_accuracy, color, new_figure
 from lib.analysis.style import fmt_ci, fmt_p, fmt_pm
@@ -109,9 +109,6 @@ def _delta_cell(r: pd.Series) -> str:
     return fmt_ci(r["delta_best_vs_aees"], r["ci_low"], r["ci_high"])
 
 
-@artifact("X3", "table", "peers", "peers_table",
-          "AEES beside Schedule-Free AdamW and Prodigy: best / final / drop, peak epoch, paired vs AEES "
-          "(beyond the thesis)")
 def x3(runs: Runs) -> Built:
     built, comp = _collect(runs)
     if comp.empty:
@@ -144,8 +141,6 @@ def x3(runs: Runs) -> Built:
     return built
 
 
-@artifact("X4", "figure", "peers", "peers_best_final",
-          "Best and final accuracy per task: thesis methods and the schedule-free peers (beyond the thesis)")
 def x4(runs: Runs) -> Built:
     built, comp = _collect(runs)
     if comp.empty:

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib.analysis.build import NUMBER_COLUMNS, PEAK_RERUN_TAG, Built, Runs, artifact
+from lib.analysis.build import NUMBER_COLUMNS, PEAK_RERUN_TAG, Built, Runs
 from lib.analysis.labels import SETTING_LABELS, latex_label
 from lib.analysis.load import row_columns
 from lib.analysis.reference import thesis_numbers
@@ -280,9 +280,6 @@ def _fmt(x: float, digits: int) -> str:
     return "--" if x is None or math.isnan(x) else f"{x:.{digits}f}"
 
 
-@artifact("X5", "table", "cifar_noisy", "cifar_noisy_shape_check_table",
-          "Shape check beside the thesis: noisy CIFAR-100 Baseline and Cosine, seeds, relative peak epoch, drop, "
-          "final accuracy and final corrupted-label fit (beyond the thesis)")
 def x5(runs: Runs) -> Built:
     built = Built()
     for setting in SETTINGS:

@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from lib.analysis.aggregate import paired_stats
-from lib.analysis.build import Built, Runs, artifact, main_filters, numbers_from, stats
+from lib.analysis.build import Built, Runs, main_filters, numbers_from, stats
 from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS, latex_label
 from lib.analysis.style import ACCURACY_COLUMNS, Column, fmt_ci, fmt_p, fmt_pm, format_table
 from lib.grids.definitions import GRIDS
@@ -73,20 +73,14 @@ def _clean_table(runs: Runs, table: str) -> Built:
     return built
 
 
-@artifact("T1", "table", "cifar_clean", "cifar_clean_main_table", "Clean CIFAR-100 main table",
-          "tab:cifar_clean_main")
 def t1(runs: Runs) -> Built:
     return _clean_table(runs, "T1")
 
 
-@artifact("T2", "table", "cifar_clean", "cifar_clean_fixed_lr_ablation_table",
-          "Clean CIFAR-100 fixed-LR-multiplier ablation", "tab:cifar_clean_fixed_lr_ablation")
 def t2(runs: Runs) -> Built:
     return _clean_table(runs, "T2")
 
 
-@artifact("T3", "table", "cifar_clean", "cifar_clean_compact_appendix_table",
-          "Clean CIFAR-100 compact appendix table", "tab:cifar_clean_compact_appendix")
 def t3(runs: Runs) -> Built:
     return _clean_table(runs, "T3")
 
@@ -113,20 +107,14 @@ def _main_noisy(runs: Runs, setting: str) -> Built:
     return built
 
 
-@artifact("T4", "table", "cifar_noisy", "cifar_asym20_main_table", "Noisy CIFAR-100, asymmetric 20 %",
-          "tab:cifar_asym20_main")
 def t4(runs: Runs) -> Built:
     return _main_noisy(runs, "asym20")
 
 
-@artifact("T5", "table", "cifar_noisy", "cifar_sym20_main_table", "Noisy CIFAR-100, symmetric 20 %",
-          "tab:cifar_sym20_main")
 def t5(runs: Runs) -> Built:
     return _main_noisy(runs, "sym20")
 
 
-@artifact("T6", "table", "cifar_noisy", "cifar_sym40_main_table", "Noisy CIFAR-100, symmetric 40 %",
-          "tab:cifar_sym40_main")
 def t6(runs: Runs) -> Built:
     return _main_noisy(runs, "sym40")
 
@@ -151,8 +139,6 @@ def per_setting(summary: pd.DataFrame, order: tuple[str, ...], columns: tuple[Co
     return out, pd.concat(styles, ignore_index=True)
 
 
-@artifact("T7", "table", "cifar_noisy", "cifar_noisy_detailed_appendix_table",
-          "Noisy CIFAR-100, detailed (final-epoch diagnostics)", "tab:cifar_noisy_detailed_appendix")
 def t7(runs: Runs) -> Built:
     built = Built()
     rows = _noisy_rows(runs, built, NOISY, ROW_ORDERS["T7"])
@@ -182,9 +168,6 @@ def best_fixed(part: pd.DataFrame) -> str | None:
     return str(fixed["best_val_accuracy_mean"].idxmax())
 
 
-@artifact("T8", "table", "cifar_noisy", "cifar_noisy_fixed_lr_ablation_summary_table",
-          "Noisy CIFAR-100 fixed-LR ablation summary (best / final / drop)",
-          "tab:cifar_noisy_fixed_lr_ablation_summary")
 def t8(runs: Runs) -> Built:
     built = Built()
     summary = _fixed_summary(runs, built)
@@ -217,8 +200,6 @@ def t8(runs: Runs) -> Built:
     return built
 
 
-@artifact("T9", "table", "cifar_noisy", "cifar_noisy_fixed_lr_ablation_detailed_table",
-          "Noisy CIFAR-100 fixed-LR ablation, detailed", "tab:cifar_noisy_fixed_lr_ablation_detailed")
 def t9(runs: Runs) -> Built:
     built = Built()
     summary = _fixed_summary(runs, built)
@@ -230,9 +211,6 @@ def t9(runs: Runs) -> Built:
     return built
 
 
-@artifact("T10", "table", "cifar_noisy", "cifar_noisy_aees_vs_best_fixed_stats_table",
-          "Paired seed-level comparison: AEES vs the best fixed multiplier (exploratory p-values)",
-          "tab:supp-cifar-aees-vs-best-fixed-stats")
 def t10(runs: Runs) -> Built:
     built = Built()
     rows = _noisy_rows(runs, built, NOISY, ("Fixed ×0.5", "Fixed ×1.0", "Fixed ×2.0", "AEES"))

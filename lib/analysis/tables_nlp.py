@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lib.analysis.build import Built, Runs, artifact, main_filters, numbers_from, stats
+from lib.analysis.build import Built, Runs, main_filters, numbers_from, stats
 from lib.analysis.labels import ROW_ORDERS
 from lib.analysis.style import ACCURACY_COLUMNS, Column, format_table
 from lib.analysis.tables_cifar import ACC
@@ -54,29 +54,22 @@ def _nlp_table(runs: Runs, key: str, table: str, axis: bool = False) -> Built:
     return built
 
 
-@artifact("T15", "table", "nlp", "sst2_main", "SST-2 (DistilBERT): main table", "tab:sst2")
 def t15(runs: Runs) -> Built:
     return _nlp_table(runs, "sst2", "T15")
 
 
-@artifact("T16", "table", "nlp", "sst2_axis", "SST-2: AEES axis ablation", "tab:sst2-axis")
 def t16(runs: Runs) -> Built:
     return _nlp_table(runs, "sst2", "T16", axis=True)
 
 
-@artifact("T17", "table", "nlp", "agnews_main", "Clean AG News: main table", "tab:agnews-clean")
 def t17(runs: Runs) -> Built:
     return _nlp_table(runs, "agnews", "T17")
 
 
-@artifact("T18", "table", "nlp", "agnews_noise20_main", "AG News with 20 % label noise: main table",
-          "tab:agnews-noise20")
 def t18(runs: Runs) -> Built:
     return _nlp_table(runs, "agnews_noise", "T18")
 
 
-@artifact("T19", "table", "nlp", "agnews_noise20_axis", "AG News with 20 % label noise: AEES axis ablation",
-          "tab:agnews-noise20-axis")
 def t19(runs: Runs) -> Built:
     return _nlp_table(runs, "agnews_noise", "T19", axis=True)
 
@@ -85,8 +78,6 @@ def _axes_text(lr_grid: str, noise_grid: str) -> str:
     return f"LR: {lr_grid.replace(' ', ', ')}; noise: {noise_grid.replace(' ', ', ')}"
 
 
-@artifact("T20", "table", "nlp", "nlp_detailed_appendix_table", "NLP results, detailed",
-          "tab:nlp_detailed_appendix")
 def t20(runs: Runs) -> Built:
     built = Built()
     parts = [nlp_rows(runs, built, key, labels) for key, labels in T20_ROWS.items()]
@@ -120,8 +111,6 @@ def t20(runs: Runs) -> Built:
 T21_LABELS = {"AdamW": "AdamW (Flat, σ=0)", "AdamW + WL": "AdamW + WL (σ=0)", "AEES + WL": "AEES-Dual + WL"}
 
 
-@artifact("T21", "table", "ablations", "nlp_noise_ablation_table",
-          "Noisy AG News σ-axis falsification ablation", "tab:nlp_noise_ablation")
 def t21(runs: Runs) -> Built:
     built = Built()
     rows = nlp_rows(runs, built, "agnews_noise", ROW_ORDERS["T21"])

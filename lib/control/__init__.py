@@ -17,8 +17,8 @@ from lib.control.wiring import (
     build_aees,
     build_optimizer,
     candidate_blocks,
-    episode_logs,
 )
+from lib.vocab import episode_logs
 
 __all__ = [
     "METHOD_NAMES",

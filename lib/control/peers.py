@@ -50,10 +50,11 @@ from typing import Any
 
 import torch
 
-PEER_OPTIMIZERS = ("ScheduleFreeAdamW", "Prodigy")
+from lib.vocab import PEERS
+
+PEER_OPTIMIZERS = PEERS
 SF_WARMUP_FRACTION = 0.05  # of all optimizer steps (the schedulefree README recommends a warmup)
 SF_BETAS = (0.9, 0.999)  # schedulefree defaults
-PRODIGY_LR = 1.0  # the prodigyopt README recommends 1 for every network
 # prodigyopt README: d_coef (default 1.0) is the knob to tune, 0.5 or 0.1 giving a smaller step. Training from scratch (CIFAR): the default. Fine-tuning
 # the pre-trained encoder (NLP): 0.1, since fine-tuning wants steps 10-100x smaller than training from
 # scratch (thesis AdamW LR 5e-5 vs 1e-3); measured on the SST-2 stand-in (320 examples, 3 epochs), d_coef

@@ -18,11 +18,12 @@ from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
 from lib.control.peers import PEER_OPTIMIZERS, build_peer
+from lib.vocab import PEERS
 
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
 # The text tasks name the control mode by their ``method`` parameter.
 MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random",
-                   "ScheduleFreeAdamW": "baseline", "Prodigy": "baseline"}  # the last two: peers
+                   **{peer: "baseline" for peer in PEERS}}
 RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
                "computed and logged but ignored by the controllers.")
 
@@ -89,10 +90,3 @@ def candidate_blocks(lr_candidates: list[float], noise_candidates: list[float]) 
     }
 
 
-def episode_logs(aees: AEES | None) -> dict[str, Any] | None:
-    """Protocol 7.4: the manager's logs plus the runner's ``selected_candidate_names`` alias."""
-    if aees is None:
-        return None
-    logs = aees.get_logs()
-    logs["selected_candidate_names"] = list(logs["selected_combined_names"])
-    return logs

@@ -3,5 +3,3 @@
 # The offline stand-ins are fixed data sets and one fixed model, like the real ones: one seed.
 STANDIN_SEED = 0
 STANDIN_MODEL = "standin-distilbert"  # model_name of the offline stand-in DistilBERT
-# AG News label noise is drawn with its own seed, independent of the run seed (thesis: 42).
-AGNEWS_NOISE_SEED = 42

@@ -21,8 +21,8 @@ from torchvision.datasets import CIFAR100
 
 from lib.data.standin_cifar import STANDIN_FILE, standin_info, write_cifar100_standin
 from lib.noise import FINE_TO_COARSE
-from lib.replica import MARKER as REPLICA_FILE
-from lib.replica import read_marker
+from lib.data.replica_marker import MARKER as REPLICA_FILE
+from lib.data.replica_marker import read_marker
 
 CIFAR100_MEAN: tuple[float, float, float] = (0.5071, 0.4867, 0.4408)
 CIFAR100_STD: tuple[float, float, float] = (0.2675, 0.2565, 0.2761)

@@ -15,16 +15,19 @@ reported by the loaders and by ``make preflight`` with the command that provides
 
 from __future__ import annotations
 
+from lib.vocab import AGNEWS_NOISY
+
 PAPERMILL = ".venv/bin/papermill"
 ONLINE = "HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0"
 ALL = "make prepare-thesis"
 
+# One pretokenize run per data set (keys: lib.vocab.data_key).
 PRETOKENIZE = {
     "sst2": f"{ONLINE} {PAPERMILL} notebooks/train_sst2.ipynb results/scratch/sst2_pretokenize.ipynb "
             "-p profile thesis -p pretokenize_only True",
     "agnews": f"{ONLINE} {PAPERMILL} notebooks/train_agnews.ipynb results/scratch/agnews_pretokenize.ipynb "
               "-p profile thesis -p pretokenize_only True",
-    "agnews-noisy": f"{ONLINE} {PAPERMILL} notebooks/train_agnews.ipynb "
+    AGNEWS_NOISY: f"{ONLINE} {PAPERMILL} notebooks/train_agnews.ipynb "
                     "results/scratch/agnews_noise20_pretokenize.ipynb -p profile thesis "
                     "-p pretokenize_only True -p label_noise_rate 0.2",
 }
@@ -46,9 +49,4 @@ class MissingResource(FileNotFoundError):
                          f"(docs/guide.md, 'Thesis profile'):\n    {command}\nor all at once:\n    {ALL}")
 
 
-def task_key(task: str, label_noise_rate: float = 0.0) -> str:
-    """``sst2`` | ``agnews`` | ``agnews-noisy``: the pretokenize run that prepares this data."""
-    return "agnews-noisy" if task == "agnews" and label_noise_rate > 0 else task
-
-
-__all__ = ["PRETOKENIZE", "WARM_MODEL", "FETCH_CIFAR", "ALL", "MissingResource", "task_key"]
+__all__ = ["PRETOKENIZE", "WARM_MODEL", "FETCH_CIFAR", "ALL", "MissingResource"]

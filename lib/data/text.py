@@ -37,14 +37,13 @@ from transformers import AutoTokenizer, DataCollatorWithPadding, PreTrainedToken
 
 from lib import DATA_DIR
 from lib.atomic import write_text_atomic
-from lib.data import AGNEWS_NOISE_SEED
-from lib.data.prepare import PRETOKENIZE, MissingResource, task_key
+from lib.data.prepare import PRETOKENIZE, MissingResource
 from lib.data.standin_text import standin_info
 from lib.noise import LabelNoiseMetadata, apply_agnews_label_noise
-from lib.replica import find_dataset_replica
+from lib.data.replica_marker import find_dataset_replica
+from lib.vocab import AGNEWS_NOISE_SEED, AGNEWS_SPLIT_SEED, data_key, noise_tag, split_tag, tokenized_dir_name
 
 CACHE_SCHEME = 1  # bump when the tokenisation recipe changes
-AGNEWS_SPLIT_SEED = 42
 AGNEWS_VALIDATION_FRACTION = 0.1
 
 
@@ -61,7 +60,7 @@ TASKS: dict[str, TaskSpec] = {
     "sst2": TaskSpec(("glue", "sst2"), "sentence", ("sentence", "idx"), ("train", "validation"), 2),
     "agnews": TaskSpec(("ag_news", None), "text", ("text",), ("train", "test"), 4),
 }
-DEFAULT_TOKENIZED_DIRS = {task: DATA_DIR / f"{task}_tokenized" for task in TASKS}
+DEFAULT_TOKENIZED_DIRS = {task: DATA_DIR / tokenized_dir_name(task) for task in TASKS}
 
 
 @dataclass
@@ -187,10 +186,6 @@ def _key_hash(key: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def _noise_tag(rate: float, seed: int) -> str:
-    return f"_noise{format(rate, 'g').replace('.', 'p')}_noiseseed{seed}"
-
-
 class _SplitCache:
     """``<root>/<prefix>-<hash>`` (save_to_disk) + ``<root>/<prefix>-<hash>.json`` (its key)."""
 
@@ -275,7 +270,7 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
     spec = _check_args(task, max_length, label_noise_rate, label_noise_seed)
     root = Path(tokenized_dataset_dir)
     root.mkdir(parents=True, exist_ok=True)
-    prepare = PRETOKENIZE[task_key(task, label_noise_rate)]
+    prepare = PRETOKENIZE[data_key(task, label_noise_rate)]
     tokenizer = load_tokenizer(tokenizer_dir_or_name, cache_dir=Path(cache_dir), local_files_only=local_files_only,
                                prepare=prepare)
     base = {"scheme": CACHE_SCHEME, "task": task, "source": source_identity(task, standin_dir, Path(cache_dir)),
@@ -287,7 +282,7 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
     else:
         split_key = {**base, "validation_split": {"source_split": "train", "test_size": AGNEWS_VALIDATION_FRACTION,
                                                   "seed": AGNEWS_SPLIT_SEED, "shuffle": True}}
-        tag = f"splitseed{AGNEWS_SPLIT_SEED}"
+        tag = split_tag(AGNEWS_SPLIT_SEED)
         caches = {"train": _SplitCache(root, f"train_{tag}", split_key),
                   "validation": _SplitCache(root, f"validation_{tag}", split_key),
                   "test": _SplitCache(root, "test", base)}
@@ -317,8 +312,8 @@ def prepare_text_task(task: str, *, tokenizer_dir_or_name: str | Path, max_lengt
         noisy_key = {**caches["train"].key, "label_noise": {
             "type": "symmetric", "rate": float(label_noise_rate), "seed": label_noise_seed,
             "applied_to": "train part after the validation split"}}
-        cache = _SplitCache(root, f"train_splitseed{AGNEWS_SPLIT_SEED}"
-                            f"{_noise_tag(float(label_noise_rate), label_noise_seed)}", noisy_key)
+        cache = _SplitCache(root, f"train_{split_tag(AGNEWS_SPLIT_SEED)}"
+                            f"{noise_tag(float(label_noise_rate), label_noise_seed)}", noisy_key)
         reused = cache.usable()
         if not reused:
             cache.save(train.map(lambda _, idx: {"label": [noisy_labels[i] for i in idx]}, with_indices=True,

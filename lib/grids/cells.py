@@ -4,9 +4,10 @@ A :class:`Cell` holds the *method* parameters of one thesis table row (control m
 method, optimizer, base LR, scheduler, candidate sets, label noise, ...), the same for
 every profile. :meth:`Cell.parameters` adds what depends on the profile:
 
-* ``thesis``: the thesis horizon (``epochs``: 200 CIFAR / 5 NLP, or the cell's own,
-  e.g. 100 for the small-noise ablation) and ``episode_length=200`` for episode-managed
-  runs (AEES, random, fixed); baselines keep the runner default (NLP: 100, inactive).
+* ``thesis``: the thesis horizon (``epochs``: the thesis profile's, 200 CIFAR / 5 NLP, or the
+  cell's own, e.g. 100 for the small-noise ablation) and, for episode-managed runs (AEES,
+  random, fixed), the profile's ``MANAGED_RUN_VALUES`` (``episode_length=200``); baselines keep
+  the runner default (NLP: 100, inactive). Every value comes from ``lib.profiles``.
 * any other profile (``mini``): nothing else; the profile supplies epochs and episode
   length. A cell whose thesis horizon differs from the task's main horizon (compute
   overhead, small-noise ablation) gets its epochs scaled by the same ratio from the
@@ -28,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.profiles import MANAGED_RUN_VALUES, main_epochs
+from lib.vocab import TASKS, is_managed
+
 THESIS_PROFILE = "thesis"
-MAIN_EPOCHS = {"cifar100": 200, "sst2": 5, "agnews": 5}  # protocol 11.1 / 11.2
-THESIS_EPISODE_LENGTH = 200  # every thesis AEES / random / fixed run (11.1, 11.2)
+# The thesis horizon of each task (protocol 11.1 / 11.2): the thesis profile's epochs, its one source.
+MAIN_EPOCHS = {task: main_epochs(THESIS_PROFILE, task) for task in TASKS}
 MIN_SCALED_EPOCHS = 2
 # Parameter order in parameter files and manifests: the thesis run-plan order (11.5).
 PREFERRED_ORDER = (
@@ -98,17 +102,16 @@ class Cell:
     @property
     def managed(self) -> bool:
         """Episode-managed (AEES, random, fixed): has episodes, so an episode length."""
-        mode = self.params.get("control_mode", self.params.get("method", "baseline"))
-        return mode not in ("baseline", "AdamW", "ScheduleFreeAdamW", "Prodigy")  # NLP baselines name their optimizer
+        return is_managed(dict(self.params))
 
     def parameters(self, profile: str) -> dict[str, Any]:
         """The explicit notebook parameters of this cell under ``profile`` (no seed/output)."""
         params = {k: list(v) if isinstance(v, list) else v for k, v in self.params.items()}
         main = MAIN_EPOCHS[self.task]
+        if self.managed:
+            params.update(MANAGED_RUN_VALUES.get(profile, {}))
         if profile == THESIS_PROFILE:
             params["epochs"] = self.thesis_epochs or main
-            if self.managed:
-                params["episode_length"] = THESIS_EPISODE_LENGTH
         elif self.thesis_epochs and self.thesis_epochs != main:
             base = profile_value(self.task, profile, "epochs")
             params["epochs"] = max(MIN_SCALED_EPOCHS, round(base * self.thesis_epochs / main))

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from lib.atomic import write_text_atomic
+from lib.vocab import MANIFEST, MANIFEST_LOCK
 
-MANIFEST = "manifest.json"
-LOCK = ".manifest.lock"
+LOCK = MANIFEST_LOCK
 STATUSES = ("finished", "failed", "pending")
 
 

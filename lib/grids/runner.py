@@ -37,6 +37,7 @@ from lib.grids import manifest
 from lib.grids.state import GridError, check_file, rel, resolved_config
 from lib.train.guard import checkpoint_path
 from lib.train.preempt import EXIT_PREEMPTED, stop_path
+from lib.vocab import STALE_DIR
 
 GPU_POLL_SECONDS = 2.0
 TAIL_LINES = 15
@@ -84,7 +85,7 @@ def set_aside(path: Path) -> Path | None:
     """Move ``path`` to ``<dir>/.stale/<name>`` (replacing an older one); None if absent."""
     if not path.exists():
         return None
-    dest = path.parent / ".stale" / path.name
+    dest = path.parent / STALE_DIR / path.name
     dest.parent.mkdir(exist_ok=True)
     os.replace(path, dest)
     return dest

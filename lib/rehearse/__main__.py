@@ -23,9 +23,10 @@ from lib.grids.cells import notebook_for
 from lib.rehearse import EPOCHS, first_runs
 from lib.rehearse.checks import check_result
 from lib.train.guard import checkpoint_path
+from lib.vocab import AGNEWS_NOISY, TEXT_TASKS, data_key
 
 PAPERMILL = [sys.executable, "-m", "papermill", "--kernel", "aees", "--log-output", "--no-progress-bar"]
-PRETOKENIZE = {"sst2": ("sst2", {}), "agnews": ("agnews", {}), "agnews-noisy": ("agnews", {"label_noise_rate": 0.2})}
+PRETOKENIZE = {"sst2": ("sst2", {}), "agnews": ("agnews", {}), AGNEWS_NOISY: ("agnews", {"label_noise_rate": 0.2})}
 
 
 def _descendants(pid: int) -> list[int]:
@@ -186,11 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         reh.rows.append({"step": "build the offline replica", "task": "-", "seconds": time.perf_counter() - t,
                          "checks": [("replica built", True, str(work))]})
         specs = first_runs(args.grids.split() or None)
-        keys = {"sst2" if s.task == "sst2" else "agnews-noisy" if s.parameters.get("label_noise_rate") else "agnews"
-                for s in specs if s.task != "cifar100"}
+        keys = {data_key(s.task, s.parameters.get("label_noise_rate") or 0.0) for s in specs if s.task in TEXT_TASKS}
         # noisy AG News after the clean one: it reuses the clean caches and adds the noisy train split
-        reh.parallel(args.jobs, [(reh.pretokenize, k) for k in sorted(keys - {"agnews-noisy"})])
-        reh.parallel(1, [(reh.pretokenize, k) for k in keys & {"agnews-noisy"}])
+        reh.parallel(args.jobs, [(reh.pretokenize, k) for k in sorted(keys - {AGNEWS_NOISY})])
+        reh.parallel(1, [(reh.pretokenize, k) for k in keys & {AGNEWS_NOISY}])
         resumed: set[str] = set()
         calls = []
         for spec in specs:  # the first run of each task family is killed after epoch 1 and resumed

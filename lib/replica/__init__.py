@@ -16,33 +16,9 @@ refuses such results. Build it only into a temporary HF cache and data directory
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
-MARKER = "REPLICA.json"
-NOTE = "offline replica for rehearsals: generated data / random weights, never a result"
-
-
-def write_marker(folder: Path, info: dict[str, Any]) -> None:
-    """``folder/REPLICA.json`` (atomic), with the replica note."""
-    tmp = Path(folder) / f".{MARKER}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({**info, "note": NOTE}, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, Path(folder) / MARKER)
-
-
-def read_marker(folder: Path) -> dict[str, Any] | None:
-    """Contents of ``folder/REPLICA.json``, or None when ``folder`` is not a replica."""
-    path = Path(folder) / MARKER
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def find_dataset_replica(cache_dir: Path, path: str, name: str | None) -> dict[str, Any] | None:
-    """The marker of a replica of ``load_dataset(path, name)`` in the datasets cache ``cache_dir``."""
-    for marker in sorted((Path(cache_dir) / path / (name or "default")).glob(f"*/*/{MARKER}")):
-        return read_marker(marker.parent)
-    return None
+from lib.data.replica_marker import MARKER, NOTE, find_dataset_replica, read_marker, write_marker
 
 
 def build_replica(hf_cache: Path, data_dir: Path, *, only: tuple[str, ...] | None = None) -> dict[str, Path]:

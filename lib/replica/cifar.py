@@ -14,8 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lib.data.replica_marker import read_marker, write_marker
 from lib.data.standin_cifar import STANDIN_FILE, standin_info, write_cifar100_standin
-from lib.replica import read_marker, write_marker
 
 VERSION = 1
 N_TRAIN, N_TEST = 50_000, 10_000

@@ -20,9 +20,9 @@ from pathlib import Path
 from datasets import Dataset, DatasetInfo, SplitDict, SplitInfo
 from datasets.arrow_writer import ArrowWriter
 
+from lib.data.replica_marker import read_marker, write_marker
 from lib.data.standin_text import generate_split
 from lib.data.text import TASKS
-from lib.replica import read_marker, write_marker
 
 VERSION = 1
 VERSION_DIR = "0.0.0"  # what datasets writes for Hub (parquet) data sets

@@ -23,8 +23,8 @@ from tokenizers import Tokenizer, normalizers, pre_tokenizers, trainers
 from tokenizers.models import WordPiece
 from transformers import DistilBertConfig, DistilBertForMaskedLM, DistilBertTokenizer
 
+from lib.data.replica_marker import MARKER, read_marker, write_marker
 from lib.data.standin_text import standin_corpus
-from lib.replica import MARKER, read_marker, write_marker
 
 REPO_ID = "distilbert-base-uncased"
 VERSION = 1  # bump when the files change

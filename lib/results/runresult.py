@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lib.control import episode_logs
 from lib.results.provenance import provenance
+from lib.vocab import episode_logs
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from lib.control.internals import aees_state_dict, load_aees_state_dict
 from lib.params import RESULT_NEUTRAL_FIELDS
 from lib.train.guard import checkpoint_path
 from lib.train.state import RunState
+from lib.vocab import CORRUPT_INFIX, beside
 
 FORMAT = 1
 
@@ -102,7 +103,7 @@ def read(run: RunState, path: Path) -> dict[str, Any]:
 
 def _move_aside(path: Path) -> Path:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    aside = beside(path, f"{CORRUPT_INFIX}{stamp}")
     os.replace(path, aside)
     return aside
 

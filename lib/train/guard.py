@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lib import ROOT
+from lib.vocab import CHECKPOINT_SUFFIX, LOCK_SUFFIX, MANIFEST, beside
 
 __all__ = ["OutputPathError", "RunLockedError", "lock_path", "checkpoint_path", "validate_output", "claim", "release"]
 
@@ -43,13 +44,13 @@ class RunLockedError(RuntimeError):
 
 
 def lock_path(output: Path) -> Path:
-    return output.with_name(output.name + ".lock")
+    return beside(output, LOCK_SUFFIX)
 
 
 def checkpoint_path(output: Path) -> Path:
     """The run's checkpoint beside its output (lib.train.checkpoint writes it; here so that callers
     that only look for it, like the grid runner, need not import torch)."""
-    return output.with_name(output.name + ".ckpt")
+    return beside(output, CHECKPOINT_SUFFIX)
 
 
 def _show(path: Path) -> str:
@@ -80,7 +81,7 @@ def _check_writable(output: Path) -> None:
 
 def _grid_manifest(output: Path) -> dict[str, Any] | None:
     """The manifest of the grid whose folder holds ``output``, or None (not a grid folder)."""
-    manifest = output.parent / "manifest.json"
+    manifest = output.parent / MANIFEST
     if not manifest.is_file():
         return None
     try:
@@ -108,7 +109,7 @@ def _check_grid(output: Path, cfg: Any) -> None:
                               f"(profile {profile}) but {what}; the analysis reads every JSON there: "
                               f"{elsewhere}")
     from lib.config import as_dict
-    from lib.grids.state import config_diff
+    from lib.config_match import config_diff
 
     mine = {**as_dict(cfg), "profile": cfg.profile, "task_name": cfg.task_name}
     diffs = config_diff(run["task"], run["parameters"]["profile"], run["parameters"], mine)

@@ -32,18 +32,19 @@ from pathlib import Path
 from typing import Any
 
 from lib.atomic import write_text_atomic
+from lib.vocab import PROGRESS_SUFFIX, beside
 
 __all__ = ["FORMAT", "SUFFIX", "WINDOW", "Live", "path_of", "read", "remove"]
 
 FORMAT = 1
-SUFFIX = ".progress"  # not .json: the analysis reads every JSON of a grid folder
+SUFFIX = PROGRESS_SUFFIX  # lib.vocab
 WINDOW = 5  # epochs averaged for seconds per epoch
 
 
 def path_of(output: Path | str) -> Path:
     """The live record of the run writing ``output``: ``<output>.progress``."""
     output = Path(output)
-    return output.with_name(output.name + SUFFIX)
+    return beside(output, SUFFIX)
 
 
 def read(path: Path) -> dict[str, Any] | None:

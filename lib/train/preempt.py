@@ -24,8 +24,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lib.vocab import STOP_SUFFIX, beside
+
 EXIT_PREEMPTED = 75  # EX_TEMPFAIL: stopped on request, resumable from its checkpoint
-STOP_SUFFIX = ".stop"
 _requested = {"signal": False, "installed": False}
 
 
@@ -36,7 +37,7 @@ class Preempted(RuntimeError):
 def stop_path(output: Path | str) -> Path:
     """The request file of a run: ``<output>.stop``."""
     output = Path(output)
-    return output.with_name(output.name + STOP_SUFFIX)
+    return beside(output, STOP_SUFFIX)
 
 
 def _on_signal(signum: int, frame: Any) -> None:

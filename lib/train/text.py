@@ -40,7 +40,8 @@ from transformers import AutoModelForSequenceClassification  # noqa: E402
 from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
 from lib.control import build_optimizer, build_step_scheduler, nlp_warmup_steps  # noqa: E402
 from lib.control.wiring import MODES_BY_METHOD as MODES  # noqa: E402
-from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL, STANDIN_SEED  # noqa: E402
+from lib.data import STANDIN_MODEL, STANDIN_SEED  # noqa: E402
+from lib.vocab import AGNEWS_NOISE_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
 from lib.data.standin_text import write_text_standin  # noqa: E402
 from lib.data.prepare import WARM_MODEL, MissingResource  # noqa: E402

@@ -22,7 +22,8 @@ from lib.train import thesis_machinery
 from lib.control import candidate_blocks
 from lib.control.peers import peer_settings
 from lib.results import runresult
-from lib.data import AGNEWS_NOISE_SEED, STANDIN_MODEL
+from lib.data import STANDIN_MODEL
+from lib.vocab import AGNEWS_NOISE_SEED
 
 DATASET_NAMES = {"sst2": "GLUE SST-2", "agnews": "AG News"}
 FLOPS_NOTE = ("thesis DistilBERT estimate (protocol 8), unchanged so numbers compare: per example "

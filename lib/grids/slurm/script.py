@@ -28,7 +28,8 @@ from pathlib import Path
 
 from lib import ROOT
 from lib.grids.slurm.options import SlurmOptions
-from lib.train.preempt import EXIT_PREEMPTED, STOP_SUFFIX
+from lib.train.preempt import EXIT_PREEMPTED
+from lib.vocab import STOP_SUFFIX
 
 # Cache and data locations a run reads; exported into the script when set at submission.
 CACHE_VARS = ("AEES_DATA_DIR", "HF_HOME", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HUGGINGFACE_HUB_CACHE",
