@@ -45,18 +45,19 @@ _GRIDS_ARGS = --profile '$(PROFILE)' --grid '$(GRID)' --results-dir '$(RESULTS)'
 #   every run of GRID (a grid name, several, or all) for PROFILE; finished runs are skipped.
 #   LAUNCHER=slurm: the runs still to do (not finished, queued or running; failed ones with
 #   RETRY=1) become one Slurm job array per grid, SLURM_ARGS overriding the sbatch defaults.
-#   PROFILE=thesis: the thesis numbers that make runs-status sets beside each run are looked up first (lib.watch.thesis).
+#   PROFILE=thesis: once planned, the thesis numbers that make runs-status sets beside each run are looked up
+#   (lib.watch.thesis), before any run starts.
 _WATCH_PREPARE = $(if $(filter thesis,$(PROFILE)),@$(PY) -m lib.watch.thesis --results-dir '$(RESULTS)')
 ifeq ($(LAUNCHER),slurm)
 runs: setup
-	$(_WATCH_PREPARE)
 	+@$(GRIDS_CLI) submit $(_GRIDS_ARGS) $(if $(FORCE),--force) $(if $(RETRY),--retry) $(_GRIDS_DRY) \
 	  --py '$(PY)' --papermill '$(PAPERMILL)' $(if $(ENV_DIR),--env-dir '$(ENV_DIR)') --slurm-args '$(SLURM_ARGS)'
+	$(_WATCH_PREPARE)
 else ifeq ($(LAUNCHER),make)
 runs: setup
-	$(_WATCH_PREPARE)
 	+@$(GRIDS_CLI) plan $(_GRIDS_ARGS) $(if $(FORCE),--force) $(_GRIDS_DRY) \
 	  --py '$(PY)' --papermill '$(PAPERMILL)' --makefile "$(RUNS_PLAN)"
+	$(_WATCH_PREPARE)
 	+@$(MAKE) --no-print-directory -k -f "$(RUNS_PLAN)" PY='$(PY)' PAPERMILL='$(PAPERMILL)'
 else
 runs:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lib import ROOT
+from lib.profiles import PROFILES
 from lib.run import papermill_value, preflight, read_arguments
 
 PY = sys.executable
@@ -29,7 +30,7 @@ BAD_PARAMETERS = [
     (["-p", "label_noise_type", "gauss"], r"^error: .*label_noise_type: must be one of none, symmetric, "
                                           r"asymmetric; got 'gauss'$"),
     (["-p", "epochs", "0"], r"^error: .*epochs: must be > 0, got 0$"),
-    (["-p", "profile", "thesys"], r"^error: .*profile: must be one of thesis, mini; got 'thesys'$"),
+    (["-p", "profile", "thesys"], rf"^error: .*profile: must be one of {', '.join(PROFILES)}; got 'thesys'$"),
     (["-p", "lr_candidates", "1,1"], r"^error: .*lr_candidates: .*duplicate value: 1\.0"),
     (["-p", "control_mode", "adaptiv"], r"^error: .*control_mode: must be one of baseline, adaptive, random; "
                                         r"got 'adaptiv'$"),
@@ -37,7 +38,7 @@ BAD_PARAMETERS = [
 ]
 BAD_MAKE = [
     (["runs", "GRID=cifr"], r"^error: GRID: unknown grid\(s\) cifr; known: all, cifar-clean"),
-    (["runs", "PROFILE=thesys"], r"^error: PROFILE: must be one of thesis, mini; got 'thesys'$"),
+    (["runs", "PROFILE=thesys"], rf"^error: PROFILE: must be one of {', '.join(PROFILES)}; got 'thesys'$"),
     (["runs", "SEEDS=x"], r"^error: SEEDS: expected integers separated by spaces, got 'x'$"),
     (["runs", "LAUNCHER=foo"], r"LAUNCHER=foo: use LAUNCHER=make .* or LAUNCHER=slurm"),
 ]

@@ -22,7 +22,8 @@ from lib import ROOT
 
 LIB = ROOT / "lib"
 TORCH_FREE = (
-    "lib.vocab", "lib.profiles", "lib.params", "lib.atomic", "lib.config_match", "lib.noise",
+    "lib.vocab", "lib.profiles", "lib.params", "lib.atomic", "lib.config", "lib.config_values", "lib.config_match",
+    "lib.noise", "lib.run", "lib.data.ready",
     "lib.data.prepare", "lib.data.replica_marker", "lib.replica", "lib.preflight",
     "lib.results.runresult", "lib.results.io", "lib.train.guard", "lib.train.preempt", "lib.train.live",
     "lib.grids", "lib.grids.cells", "lib.grids.definitions", "lib.grids.plan", "lib.grids.state",

@@ -7,7 +7,9 @@ import tomllib
 
 from lib import ROOT
 from lib.grids.definitions import GRIDS
+from lib.data import fashion_mnist
 from lib.grids.plan import grid_runs
+from lib.profiles import PROFILES
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MAX_LINES = 250
@@ -63,6 +65,16 @@ def test_every_number_in_the_prose_is_checked():
     assert "Fixed ×1.0" in prose and any(a.label == "Fixed ×1.0" for a in aliases)
     assert "λ = 0" in prose and any(a.name.endswith("penalty_0p0") for a in aliases)
     prose = prose.replace("Fixed ×1.0", "").replace("λ = 0", "")
+    # archive numbers tagged for lib.analysis.quotes are compared with the archive by test_analysis_quotes
+    tagged = re.compile(r"\d+(?:[.,]\d+)*<!-- archive [^>]*-->")
+    assert tagged.search(prose), "the README's figure captions quote the archive through tags"
+    prose = tagged.sub("", prose)
+    # the noise settings the captions name, and the real-image profile's sizes
+    rates = {p.get("label_noise_rate") for c in GRIDS["cifar-noisy"].cells for p in [c.parameters("mini")]}
+    allowed |= {str(round(100 * r)) for r in rates if r}
+    fmnist = PROFILES["mini-fmnist"]["cifar100"]
+    allowed |= {str(fmnist["fmnist_n_train"]), f"{fmnist['fmnist_n_test']:,}", str(fashion_mnist.NUM_CLASSES),
+                str(28 + 2 * fashion_mnist.PAD)}
     found = set(re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])", prose))
     assert found <= allowed, f"numbers in the README that no test checks: {sorted(found - allowed)}"
 

@@ -261,10 +261,11 @@ def _write_manifest(grid_name: str, p: Plan, specs: list[RunSpec], commands: dic
 def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int] | None = None,
          force: bool = False, dry_run: bool = False, results_dir: Path = RESULTS_DIR,
          py: str = DEFAULT_PY, papermill: str | None = None, notebooks: Mapping[str, Path] | None = None,
-         makefile: Path | None = None) -> Plan:
+         makefile: Path | None = None, check_data: bool = True) -> Plan:
     """Plan ``grids`` for ``profile``: check every run, write parameter files, fragments and
     (unless ``dry_run``: then nothing but ``makefile``) manifests; ``makefile``: also write the
-    combined make file."""
+    combined make file. ``check_data=False``: a plan that will not be run (a benchmark of the status)
+    does not ask for the runs' data."""
     from lib import config
 
     if profile not in config.PROFILES:
@@ -296,7 +297,7 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
         p.state[spec.json] = check(spec)
         if p.state[spec.json][0] in ("incomplete", "mismatch") or (force and spec.grid in names):
             p.rerun.add(spec.json)
-    if not dry_run:  # missing data stop the plan with one line, before anything is written or started
+    if check_data and not dry_run:  # missing data stop the plan with one line, before anything is written or started
         for spec in p.todo():
             problem = ready.missing(spec.task, resolved_config(spec.task, profile, spec.parameters))
             if problem:
