@@ -45,15 +45,24 @@ setup: $(STAMP)
 
 # Every package from the lock file, each checked against its hashes; then this project, whose dependencies
 # the lock already holds (pyproject.toml's pins; tests/test_environment.py checks the three agree).
-$(STAMP): pyproject.toml environment.yml requirements.lock
-	@if [ ! -x "$(PY)" ]; then \
+# The stamp holds the SHA-256 of the three files it was made from: when they are unchanged by content (a fresh
+# clone, whose file times are its checkout's, or another checkout sharing this environment) nothing is
+# reinstalled, so setup never re-points an environment's editable install or kernel at another checkout.
+SETUP_INPUTS = pyproject.toml environment.yml requirements.lock
+$(STAMP): $(SETUP_INPUTS)
+	@if [ -x "$(PY)" ] && [ "$$(cat $(SETUP_INPUTS) | sha256sum)" = "$$(cat '$(STAMP)' 2>/dev/null)" ]; then \
+	  touch '$(STAMP)'; exit 0; fi; \
+	if [ ! -x "$(PY)" ]; then \
 	  $(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' && \
-	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "AEES (project env)" >/dev/null
-	@touch $(STAMP)
-	@echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
+	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi; \
+	set -e; \
+	echo "$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock"; \
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock; \
+	echo "$(PY) -m pip install --quiet --no-deps -e ."; \
+	$(PY) -m pip install --quiet --no-deps -e .; \
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "AEES (project env)" >/dev/null; \
+	cat $(SETUP_INPUTS) | sha256sum > '$(STAMP)'; \
+	echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
 ## test: the whole test suite (offline, CPU), then nbval on the committed notebooks
 test: setup
