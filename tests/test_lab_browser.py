@@ -38,6 +38,16 @@ RUN_TIMEOUT = 600  # explore_aees.ipynb itself: see the README (a few minutes on
 
 
 @pytest.fixture
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own process group (JupyterLab and its kernels): TERM, then KILL."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def chromium_paths() -> tuple[str, str]:
     """(browser, chromedriver); skips with the reason when either, or Selenium, is missing."""
     pytest.importorskip("selenium", reason="selenium is not installed (pinned in pyproject.toml)")
@@ -103,12 +113,7 @@ def lab(tmp_path):
                 time.sleep(0.5)
         yield base, token, work
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         log.close()
 
 

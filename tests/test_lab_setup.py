@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from lib import ROOT
 from lib.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME, kernel_metadata
+from tests.test_lab_browser import stop_group
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -103,10 +103,5 @@ def test_make_lab_opens_at_the_root_on_notebooks_without_news(tmp_path):
             with urllib.request.urlopen(f"{base}/api/contents/{folder}?content=0&token={token}", timeout=10) as r:
                 assert json.loads(r.read())["type"] == "directory"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
         log.close()

@@ -9,25 +9,14 @@ import sys
 
 import pytest
 
-SCRIPT = """
-import os, signal, sys
-from lib import config
-from lib.train import cifar as T
-params = dict(profile="mini", epochs=5, episode_length=3, standin_n_train=256, standin_n_test=128,
+from tests import kill_child
+
+# SIGKILL itself just before optimizer step sys.argv[3] (0-based) when given
+SCRIPT = kill_child.script(
+    """profile="mini", epochs=5, episode_length=3, standin_n_train=256, standin_n_test=128,
               model_width=8, batch_size=64, control_mode="adaptive", lr_candidates="0.5,1,2",
               noise_candidates="0,0.01", label_noise_type="symmetric", label_noise_rate=0.4,
-              seed=2, checkpoint_every=1, output=sys.argv[1], optimizer=sys.argv[2])
-cfg = config.resolve("cifar100", params.pop("profile"), params)
-run = T.start(cfg); T.load_data(run); T.build_model(run); T.build_optimization(run)
-if len(sys.argv) > 3:  # SIGKILL itself just before optimizer step sys.argv[3] (0-based)
-    kill_at, start = int(sys.argv[3]), run.stepper.start
-    def start_or_die():
-        if run.stepper.global_step == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        start()
-    run.stepper.start = start_or_die
-T.fit(run); T.finish(run)
-"""
+              seed=2, checkpoint_every=1, output=sys.argv[1], optimizer=sys.argv[2]""", kill_arg=3)
 
 COMPARED = ("train_losses", "train_accuracies", "val_accuracies", "episode_logs", "controller_logs",
             "epoch_subset_train_accuracies", "peak_checkpoint_diagnostics", "total_steps",

@@ -20,6 +20,7 @@ from lib.grids.slurm import state as slurm_state
 from lib.train import board, live
 from lib.watch import report, runs, thesis
 from lib.watch.__main__ import main as watch_main
+from tests import kill_child
 
 HOST = socket.gethostname()
 
@@ -230,24 +231,12 @@ def test_tensorboard_switch_and_command(tmp_path, monkeypatch):
         "--logdir_spec", f"sst2:{tmp_path / 'mini' / 'sst2' / 'tensorboard'},peers:{tmp_path / 'mini' / 'peers' / 'tensorboard'}"]
 
 
-TRAIN = """
-import os, signal, sys
-from lib import config
-from lib.train import cifar as T
-params = dict(profile="mini", epochs=4, episode_length=3, standin_n_train=256, standin_n_test=128,
+# SIGKILL itself at optimizer step sys.argv[2] when given: after the epoch-2 checkpoint and epoch 3
+TRAIN = kill_child.script(
+    """profile="mini", epochs=4, episode_length=3, standin_n_train=256, standin_n_test=128,
               model_width=8, batch_size=64, control_mode="adaptive", lr_candidates="0.5,1,2",
-              label_noise_type="symmetric", label_noise_rate=0.4, seed=1, checkpoint_every=2, output=sys.argv[1])
-cfg = config.resolve("cifar100", params.pop("profile"), params)
-run = T.start(cfg); T.load_data(run); T.build_model(run); T.build_optimization(run)
-if len(sys.argv) > 2:  # SIGKILL itself at optimizer step sys.argv[2]: after the epoch-2 checkpoint and epoch 3
-    kill_at, start = int(sys.argv[2]), run.stepper.start
-    def start_or_die():
-        if run.stepper.global_step == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-        start()
-    run.stepper.start = start_or_die
-T.fit(run); T.finish(run)
-"""
+              label_noise_type="symmetric", label_noise_rate=0.4, seed=1, checkpoint_every=2, output=sys.argv[1]""",
+    kill_arg=2)
 
 
 def _scalars(folder):
