@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lib import ROOT
-from lib.analysis.build import CHAPTERS
+from lib.vocab import CHAPTERS
 from lib.analysis.incremental import adopt
 from lib.analysis.render import open_archive, render_all
 from lib.grids import manifest
