@@ -116,7 +116,9 @@ def test_lock_is_the_installed_environment() -> None:
 def test_make_setup_installs_the_lock_with_hashes() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "pip install --quiet --require-hashes --no-deps -r requirements.lock" in makefile
-    assert re.search(r"^\$\(STAMP\): .*requirements\.lock", makefile, re.M)
+    inputs = re.search(r"^SETUP_INPUTS = (.*)$", makefile, re.M)
+    assert inputs and "requirements.lock" in inputs.group(1).split()
+    assert re.search(r"^\$\(STAMP\): \$\(SETUP_INPUTS\)$", makefile, re.M)
 
 
 def test_every_package_lib_imports_is_pinned() -> None:

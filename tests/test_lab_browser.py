@@ -37,7 +37,6 @@ START_TIMEOUT = 120
 RUN_TIMEOUT = 600  # explore_aees.ipynb itself: see the README (a few minutes on two busy cores)
 
 
-@pytest.fixture
 def stop_group(proc: subprocess.Popen) -> None:
     """Stop a server started in its own process group (JupyterLab and its kernels): TERM, then KILL."""
     os.killpg(proc.pid, signal.SIGTERM)
@@ -48,6 +47,7 @@ def stop_group(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+@pytest.fixture
 def chromium_paths() -> tuple[str, str]:
     """(browser, chromedriver); skips with the reason when either, or Selenium, is missing."""
     pytest.importorskip("selenium", reason="selenium is not installed (pinned in pyproject.toml)")
