@@ -245,12 +245,19 @@ def _write_manifest(grid_name: str, p: Plan, specs: list[RunSpec], commands: dic
     for row, target in alias_rows(grid_name, p.profile, seeds, results_dir):
         state = p.state.get(target.json) or check(target)
         aliases.append({**row, "status": "finished" if state[0] == "finished" else "pending"})
-    planned = {s.json.name for s in specs}
-    orphans = sorted(f.name for f in grid_dir.glob("*.json") if f.name not in planned and f.name != manifest.MANIFEST)
+    # Runs of this grid that another grid's alias rows need beyond this grid's own seeds (an ablation's
+    # seed-1 parent): the other grid's plan writes their rows here; a plan of this grid alone keeps them,
+    # so the manifest does not depend on which grids were planned together.
+    own = {s.name for s in specs}
+    needed = {t.name for g in GRIDS for _, t in alias_rows(g, p.profile, None, results_dir)
+              if t.grid == grid_name and t.name not in own}
     with manifest.locked(grid_dir):
         previous = manifest.read(grid_dir) or {}
         runs = [_manifest_entry(s, p.state[s.json], forced, manifest.entry(previous, s.name), commands[s.json])
                 for s in specs]
+        runs += [r for r in previous.get("runs", []) if r.get("name") in needed]
+        listed = {Path(r["output"]).name for r in runs if r.get("output")}
+        orphans = sorted(f.name for f in grid_dir.glob("*.json") if f.name not in listed and f.name != manifest.MANIFEST)
         manifest.write(grid_dir, {
             "grid": grid_name, "profile": p.profile, "title": grid.title, "seeds": list(seeds),
             "repeats": grid.n_repeats(p.profile), "runs": runs, "aliases": aliases,
