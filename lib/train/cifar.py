@@ -27,6 +27,7 @@ from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.control.peers import BN_RECOMPUTE_BATCHES
 from lib.data import STANDIN_SEED
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
+from lib.data import fashion_mnist
 from lib.data.fashion_mnist import load_fashion_mnist
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
@@ -112,7 +113,7 @@ def load_data(run: CifarRun) -> None:
         run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
             data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
             generator=run.data_generator, device=dev)
-    kind = ("Fashion-MNIST, real images (a stand-in for CIFAR-100)" if cfg.dataset == "fashion-mnist"
+    kind = (fashion_mnist.DESCRIPTION if cfg.dataset == "fashion-mnist"
             else "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100")
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
     print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "

@@ -17,6 +17,7 @@ from lib import ROOT
 from lib.config import as_dict
 from lib.control import METHOD_NAMES, PEER_OPTIMIZERS, candidate_blocks
 from lib.control.peers import peer_settings
+from lib.data import fashion_mnist
 from lib.results import resnet18_eval_flops, runresult
 from lib.train import thesis_machinery
 
@@ -37,7 +38,7 @@ THESIS_LOADER_NOTE = ("machinery=thesis: the thesis' DataLoader (2 workers, pinn
 
 # ``dataset_name`` keeps its thesis meaning (the data the run trained on); the config's ``dataset``
 # (the parameter) records the same in a form the analysis keys on (lib.analysis.build.data_label).
-FASHION_MNIST_NAME = "Fashion-MNIST (real images, 10 classes; a stand-in for CIFAR-100)"
+FASHION_MNIST_NAME = fashion_mnist.DESCRIPTION
 
 
 def _data_folder(cfg: Any) -> str:
