@@ -25,11 +25,11 @@ THESIS_COUNTS = {  # grid: (cells, runs) in the thesis profile
     "ablation-cifar-noise": (2, 10),
     "compute-overhead": (64, 192),  # 32 project-machinery cells, 32 thesis-machinery cells
     "peers": (16, 80),  # beyond the thesis
-    "cifar-peak-rerun": (12, 60),  # the thesis' peak re-runs of the scheduled noisy runs
+    "cifar-peak-rerun": (16, 80),  # the thesis' peak re-runs: four methods, asym20 and sym40, AdamW and SGD
 }
 MINI_COUNTS = {"cifar-clean": 24, "cifar-noisy": 36, "sst2": 18, "agnews-clean": 12, "agnews-noisy": 27,
                "ablation-penalty": 4, "ablation-trend": 6, "ablation-cifar-noise": 4, "compute-overhead": 64,
-               "peers": 16, "cifar-peak-rerun": 12}
+               "peers": 16, "cifar-peak-rerun": 16}
 LR3, N0 = [0.5, 1.0, 2.0], [0.0]
 SST2_LR, SST2_N = [0.7, 1.0, 1.3], [0.0, 0.0025, 0.005]
 COARSE_N = [0.0, 0.005, 0.01]

@@ -29,15 +29,21 @@ def test_peak_epoch_is_the_first_maximum() -> None:
     assert peak_epoch([0.1, 0.5, 0.3, 0.5]) == 2 and peak_epoch([0.2]) == 1
 
 
-def test_grid_holds_the_scheduled_noisy_cells_with_their_parents() -> None:
+def test_grid_holds_what_the_thesis_re_ran_with_their_parents() -> None:
+    """Protocol 11.3: asym20 and sym40 x {AdamW, SGD} x {Baseline, AEES, Cosine, Cosine + AEES}."""
     grid = GRIDS["cifar-peak-rerun"]
-    assert {c.parent for c in grid.cells} == {("cifar-noisy", f"cifar100_{s}_{o}_{m}") for s in ("asym20", "sym20", "sym40")
-                                              for o in ("adamw", "sgd") for m in ("cosine", "cosine_aees")}
+    assert {c.parent for c in grid.cells} == {("cifar-noisy", f"cifar100_{s}_{o}_{m}") for s in ("asym20", "sym40")
+                                              for o in ("adamw", "sgd")
+                                              for m in ("baseline", "aees", "cosine", "cosine_aees")}
+    assert {c.label for c in grid.cells} == {"Baseline", "AEES", "Cosine", "Cosine + AEES"}
+    for cell in grid.cells:  # only a Cosine parent's schedule is compressed (and expected)
+        assert cell.expect.get("lr_scheduler") == ("cosine" if cell.label.startswith("Cosine") else None)
     for cell in grid.cells:
         parent = GRIDS["cifar-noisy"].cell(cell.parent[1])
         assert {**cell.params} == {**parent.params, "run_tag": "peak-rerun"}
         assert (cell.label, cell.setting, cell.optimizer) == (parent.label, parent.setting, parent.optimizer)
     assert grid.default_seeds("thesis") == (0, 1, 2, 3, 4) and grid.default_seeds("mini") == (0,)
+    assert grid.default_seeds("mini-fmnist") == (0, 1, 2)
 
 
 @pytest.mark.parametrize("profile", ["mini", "thesis"])
@@ -57,12 +63,12 @@ def test_plan_derives_epochs_and_schedule_span_from_the_parent(tmp_path, profile
 
 
 def test_plan_errors_naming_the_parent_and_grid_all_defers_the_grid(tmp_path, capsys) -> None:
-    with pytest.raises(MissingParent, match="cifar100_asym20_adamw_cosine_seed0.json of grid cifar-noisy"):
+    with pytest.raises(MissingParent, match="cifar100_asym20_adamw_baseline_seed0.json of grid cifar-noisy"):
         plan("cifar-peak-rerun", "mini", results_dir=tmp_path, dry_run=True)
     p = plan("all", "mini", results_dir=tmp_path, dry_run=True)
     assert "cifar-peak-rerun" not in p.grids and "cifar-noisy" in p.grids
     assert "cifar-peak-rerun left out of GRID=all" in capsys.readouterr().err
-    assert len(grid_runs("cifar-peak-rerun", "mini", results_dir=tmp_path, parents="upper-bound")) == 12
+    assert len(grid_runs("cifar-peak-rerun", "mini", results_dir=tmp_path, parents="upper-bound")) == 16
 
 
 def test_mini_archive_runs_the_peak_reruns_after_their_parents() -> None:

@@ -294,7 +294,7 @@ def test_target2_cells_by_content_horizon_reruns_and_timing(tmp_path: Path) -> N
     assert (main["value"], main["threshold"], main["passed"]) == (0, 3, False)
     assert main["detail"].startswith("6 cells; below 3: cifar_clean_adamw_cosine: 0,")
     assert "target2.seeds.compute-overhead.other" not in checks.index
-    assert checks.loc["target2.seeds.cifar-peak-rerun.other", "detail"].startswith("12 cells; below 2: ")
+    assert checks.loc["target2.seeds.cifar-peak-rerun.other", "detail"].startswith("16 cells; below 2: ")
 
 
 @pytest.mark.parametrize("peaks,finals,passed", [((2, 3, 5), (0.76, 0.79, 0.81), True),

@@ -58,11 +58,11 @@ Ambiguities of the sources and how they are resolved here:
    files distinct (thesis files ``..._seed0``, ``_seed0_run2``, ``_seed0_run3``).
 6. *Noisy AG News*: ``label_noise_rate=0.2``, ``label_noise_seed=42`` (symmetric only, 4.3).
 7. *WL*: ``lr_scheduler=warmup_linear`` with ``warmup_epochs=0`` (11.2).
-8. *Peak-checkpoint re-runs* (11.3): the thesis re-ran all four T11 methods (Baseline, AEES,
-   Cosine, Cosine + AEES) in asym20 and sym40. Here only the scheduled ones are re-run, in all three
-   noisy settings: without a schedule the re-run to the peak trains the same weights as the full run
-   up to its best epoch, whose diagnostics every noisy run records (``peak_checkpoint_diagnostics``);
-   T11/T12 use those for the unscheduled rows of the re-run protocol. The attribution controls (10)
+8. *Peak-checkpoint re-runs* (11.3): what the thesis re-ran, all four T11 methods (Baseline, AEES,
+   Cosine, Cosine + AEES) in asym20 and sym40, AdamW and SGD. A run without a schedule trains the
+   same weights again up to its peak; a Cosine run's schedule is compressed to it. Every noisy run
+   also records its best epoch's diagnostics (``peak_checkpoint_diagnostics``); T11/T12 show both
+   protocols side by side. The attribution controls (10)
    are not grids here: the open-loop modes are not part of this compendium's control modes.
 
 Peers: mini seed 0 only (16 runs: 8 CIFAR, 4 SST-2, 4 AG News), so the mini paired statistics
@@ -73,7 +73,7 @@ Seeds: thesis 0-4; mini 0-2 for clean CIFAR, SST-2 and both AG News grids, 0-1 f
 AdamW AEES run of noisy CIFAR), 0 for noisy CIFAR and the peers (their baselines are the main grids'
 runs). Noisy CIFAR is the mini
 archive's largest cost (36 cells of 90-epoch bf16 ResNet-18 runs, ~115 s each with one thread beside
-a second run, docs/miniature.md); each further seed adds 36 runs and 12 peak re-runs, ~40 min on 2
+a second run, docs/miniature.md); each further seed adds 36 runs and 16 peak re-runs, ~40 min on 2
 CPU cores, which does not fit the 2.5 h budget of the mini archive beside the other grids. Compute overhead: seed 0 only (``SEEDS``
 does not apply); 3 timing repeats in the thesis profile, 1 in mini (the timing path is the same;
 a single repeat has an undefined SD, which the analysis reports as NaN as the thesis did for n = 1).
@@ -294,7 +294,7 @@ def _compute_overhead() -> Grid:
 PEERS = tuple((PEER_TOKENS[p], p, PEER_LABELS[p], {"lr": PRODIGY_DEFAULT_LR} if p == "Prodigy" else {})
               for p in VOCAB_PEERS)
 PEER_TABLES = ("X3", "X4")
-PEER_SEEDS = {"thesis": THESIS_SEEDS, "*": (0,)}
+PEER_SEEDS = {"thesis": THESIS_SEEDS, "mini-fmnist": (0, 1), "*": (0,)}
 # (task, setting, cell prefix, extra parameters, AEES parameters, the thesis rows it is set beside:
 #  (alias name, grid, cell, label)). The AEES of each task is that task's main thesis AEES.
 _PEER_TASKS = (
@@ -343,22 +343,28 @@ def _peers() -> Grid:
 
 # --- Peak-checkpoint re-runs (protocol 11.3) ---
 PEAK_RERUN_TAG = "peak-rerun"  # run_tag of the re-runs: the analysis tells them from the full runs by it
-PEAK_RERUN_PARENTS = ("cosine", "cosine_aees")  # the scheduled cifar-noisy methods: the re-run compresses them
+# What the thesis re-ran (protocol 11.3): the four main methods, asym20 and sym40, AdamW and SGD.
+PEAK_RERUN_SETTINGS = ("asym20", "sym40")
+PEAK_RERUN_PARENTS = ("baseline", "cosine", "aees", "cosine_aees")
 
 
 def _cifar_peak_rerun() -> Grid:
-    """Each scheduled noisy CIFAR run (Cosine, Cosine + AEES), re-run to its peak epoch with
-    ``epochs`` = ``scheduler_t_max`` = that epoch (lib.grids.plan derives both from the finished
-    parent run of the same seed)."""
+    """Each main noisy CIFAR run of asym20 and sym40 (Baseline, Cosine, AEES, Cosine + AEES), re-run to
+    its peak epoch with ``epochs`` = ``scheduler_t_max`` = that epoch (lib.grids.plan derives both from
+    the finished parent run of the same seed): a Cosine schedule is compressed to the peak, a run without
+    a schedule trains again up to it."""
     cells = []
     for parent in _cifar_noisy().cells:
-        if any(parent.name.endswith(f"_{token}") for token in PEAK_RERUN_PARENTS):
+        if parent.setting in PEAK_RERUN_SETTINGS and any(parent.name.endswith(f"_{parent.optimizer.lower()}_{t}")
+                                                          for t in PEAK_RERUN_PARENTS):
+            scheduled = {"lr_scheduler": "cosine"} if parent.params.get("lr_scheduler") == "cosine" else {}
             cells.append(Cell(f"{parent.name}_peak", "cifar100", {**parent.params, "run_tag": PEAK_RERUN_TAG},
                               parent.label, parent.setting, parent.optimizer, tables=("T11", "T12"),
-                              expect={"lr_scheduler": "cosine", "run_tag": PEAK_RERUN_TAG},
+                              expect={**scheduled, "run_tag": PEAK_RERUN_TAG},
                               parent=("cifar-noisy", parent.name)))
-    return Grid("cifar-peak-rerun", "Peak-checkpoint re-runs (thesis protocol): scheduled noisy CIFAR runs "
-                "stopped at their peak epoch, schedule compressed to it", tuple(cells), seeds=NOISY_CIFAR_SEEDS)
+    return Grid("cifar-peak-rerun", "Peak-checkpoint re-runs (thesis protocol): the main noisy CIFAR runs of "
+                "asym20 and sym40 stopped at their peak epoch, a schedule compressed to it", tuple(cells),
+                seeds=NOISY_CIFAR_SEEDS)
 
 
 GRIDS: dict[str, Grid] = {g.name: g for g in (
