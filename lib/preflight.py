@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import DATA_DIR, HF_CACHE_DIR, RESULTS_DIR
+from lib.data import fashion_mnist_files as fmf
 from lib.data.prepare import ALL, FETCH_CIFAR, PRETOKENIZE, WARM_MODEL
 from lib.replica import read_marker
 from lib.vocab import AGNEWS, AGNEWS_NOISY, SST2, noise_tag, split_tag, tokenized_dir_name
@@ -72,16 +73,14 @@ def check_cifar(data_dir: Path) -> Item:
 
 def check_fashion_mnist(data_dir: Path) -> Item:
     """Fashion-MNIST (profiles whose CIFAR task runs on it): the project's copy, or the Debian package."""
-    from lib.data import fashion_mnist as fm
-
     root = data_dir / "fashion-mnist"
-    if not fm.missing_files(root):
-        return Item("fashion-mnist", True, f"present in {fm.raw_dir(root)}")
-    if all((fm.DEBIAN_DIR / f"{name}.gz").is_file() for name in fm.RAW_FILES):
-        return Item("fashion-mnist", True, f"Debian package files in {fm.DEBIAN_DIR} (copied into "
-                    f"{fm.raw_dir(root)} by the first run)")
-    return Item("fashion-mnist", False, f"no Fashion-MNIST in {fm.raw_dir(root)} and no Debian package in "
-                f"{fm.DEBIAN_DIR}. {fm.how_to_get(root)}")
+    if not fmf.missing_files(root):
+        return Item("fashion-mnist", True, f"present in {fmf.raw_dir(root)}")
+    problem = fmf.problem(root)
+    if problem:
+        return Item("fashion-mnist", False, problem)
+    return Item("fashion-mnist", True, f"Debian package files in {fmf.DEBIAN_DIR} (copied into "
+                f"{fmf.raw_dir(root)} by the first run)")
 
 
 def cifar_dataset(profile: str) -> str:

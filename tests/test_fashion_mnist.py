@@ -13,6 +13,8 @@ import pytest
 import torch
 
 from lib import config
+from lib.data import fashion_mnist_files as fmf
+from lib.data import ready
 from lib.data import fashion_mnist as fm
 from lib.noise import (FASHION_MNIST_GROUP_CYCLES, FASHION_MNIST_SUCCESSOR, FASHION_MNIST_TO_GROUP,
                        apply_cifar_label_noise)
@@ -236,11 +238,21 @@ def test_training_phases_on_tiny_files(tmp_path, tiny, monkeypatch):
 def test_preflight_says_how_to_get_the_files(tmp_path, monkeypatch):
     from lib import preflight
 
-    monkeypatch.setattr(fm, "DEBIAN_DIR", tmp_path / "no-package")
+    monkeypatch.setattr(fmf, "DEBIAN_DIR", tmp_path / "no-package")
     (item,) = [it for it in preflight.preflight("mini-fmnist", data_dir=tmp_path) if it.name == "fashion-mnist"]
     assert not item.ok and fm.APT_COMMAND in item.message and fm.FETCH_COMMAND in item.message
+    cfg = config.resolve("cifar100", "mini-fmnist")  # the plan's check before any run starts says the same
+    assert fm.APT_COMMAND in ready.missing("cifar100", cfg, data_dir=tmp_path)
     _write(fm.raw_dir(tmp_path / "fashion-mnist"), {"train": _tiny_split(np.random.default_rng(0), 1),
                                                      "t10k": _tiny_split(np.random.default_rng(1), 1)}, gz=False)
     (item,) = [it for it in preflight.preflight("mini-fmnist", data_dir=tmp_path) if it.name == "fashion-mnist"]
     assert item.ok
+    assert ready.missing("cifar100", cfg, data_dir=tmp_path) is None
     assert [it.name for it in preflight.preflight("mini", data_dir=tmp_path)] == ["profile"]  # mini needs nothing
+
+
+def test_the_files_module_names_torchvisions_folder():
+    """The torch-free module spells the folder torchvision's FashionMNIST reads (lib.data.fashion_mnist_files)."""
+    from torchvision.datasets import FashionMNIST
+
+    assert fmf.TORCHVISION_FOLDER == FashionMNIST.__name__ and fm.raw_dir(Path("r")) == Path("r/FashionMNIST/raw")

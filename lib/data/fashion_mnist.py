@@ -33,13 +33,10 @@ from torchvision.datasets import FashionMNIST
 
 from lib import shown_path
 from lib.data.cifar import CifarArrays
+from lib.data.fashion_mnist_files import (APT_COMMAND, DEBIAN_DIR, FETCH_COMMAND, RAW_FILES,
+                                          how_to_get, missing_files, raw_dir)
 from lib.noise import FASHION_MNIST_GROUP_CYCLES, FASHION_MNIST_TO_GROUP
 
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-APT_COMMAND = "apt-get update && apt-get install -y dataset-fashion-mnist"
-FETCH_COMMAND = ".venv/bin/python -m lib.preflight --fetch-fashion-mnist"
-# The four idx files by torchvision's names (uncompressed in <root>/FashionMNIST/raw/).
-RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SPLIT_SIZES = {"train": 60_000, "test": 10_000}  # the published splits
 NUM_CLASSES = 10
 PAD = 2  # 28 + 2 * 2 = 32, the CIFAR image size
@@ -47,21 +44,6 @@ SUBSET_SEED = 0
 DATASET_NAME = "Fashion-MNIST"
 # What a run on these images trained on: its RunResult's dataset_name and its data line.
 DESCRIPTION = "Fashion-MNIST (real images, 10 classes; a stand-in for CIFAR-100)"
-
-
-def raw_dir(root: Path) -> Path:
-    """Where torchvision's ``FashionMNIST`` reads the uncompressed idx files."""
-    return Path(root) / FashionMNIST.__name__ / "raw"
-
-
-def missing_files(root: Path) -> list[str]:
-    return [name for name in RAW_FILES if not (raw_dir(root) / name).is_file()]
-
-
-def how_to_get(root: Path) -> str:
-    """The two ways to provide the files (used by the loader's error and by ``lib.preflight``)."""
-    return (f"Install the Debian package (offline mirror or network), then rerun; the files are copied into "
-            f"{raw_dir(root)}:\n    {APT_COMMAND}\nor download them with torchvision (network):\n    {FETCH_COMMAND}")
 
 
 def _decompress(src: Path, dst: Path) -> None:
