@@ -5,7 +5,7 @@ under its thesis name (dashes -> underscores) with its thesis default. There is 
 ``hf_token``: a Hub token, if any, comes from the environment and is never recorded.
 A *profile* is a named bundle of defaults (``lib.profiles``: ``thesis``, protocol section 11
 settings on the real data; ``mini``, the same code paths at CPU scale on the offline stand-ins;
-``mini-fmnist``, ``mini`` with the CIFAR task on real Fashion-MNIST images). Explicit parameters
+``mini-fmnist``, ``mini`` with the CIFAR task on real Fashion-MNIST images and a larger AG News). Explicit parameters
 always win over the profile; the resolved values, the profile and the explicit parameters are
 all recorded in the RunResult.
 

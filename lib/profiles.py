@@ -2,7 +2,7 @@
 
 ``thesis``: protocol section 11 settings on the real data; ``mini``: the same code paths at CPU
 scale on the offline stand-ins; ``mini-fmnist``: ``mini`` with the CIFAR task on real Fashion-MNIST
-images. Plain data, no imports: the values are validated when a run resolves them.
+images and AG News on 6,000 articles. Plain data, no imports: the values are validated when a run resolves them.
 """
 
 from __future__ import annotations
@@ -85,9 +85,12 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "agnews": {**_TEXT_MINI, "epochs": 10, "standin_n_train": 2400, "standin_n_test": 200},
     },
 }
-# mini with the CIFAR task on real Fashion-MNIST images (opt-in, PROFILE=mini-fmnist); the NLP tasks
-# as in mini. Putting _CIFAR_MINI_FMNIST into "mini" above moves the mini archive to it.
-PROFILES["mini-fmnist"] = {**PROFILES["mini"], "cifar100": _CIFAR_MINI_FMNIST}
+# mini with the CIFAR task on real Fashion-MNIST images (PROFILE=mini-fmnist) and AG News on 6,000
+# stand-in articles (the protocol's 90/10 split: 600 validation articles, not 240): on 240 the seed SD
+# of the best accuracy reached 1.1-1.4 points in three cells of the mini archive; at 6,000 the noisy
+# AdamW baseline still peaks at epoch 3-4 and then drops (seed 0: 87.7 -> 82.7 %). SST-2 as in mini.
+PROFILES["mini-fmnist"] = {**PROFILES["mini"], "cifar100": _CIFAR_MINI_FMNIST,
+                           "agnews": {**PROFILES["mini"]["agnews"], "standin_n_train": 6000}}
 
 # Values a profile's grids give every episode-managed run (AEES, random, fixed; lib.vocab.is_managed)
 # but not the baselines, so they cannot be profile defaults: a thesis NLP baseline records the flag

@@ -140,7 +140,10 @@ def test_config_dataset_parameter():
         ("fashion-mnist", False, 500, 1000)
     assert (fmnist.batch_size, fmnist.precision, fmnist.episode_length) == (mini.batch_size, mini.precision,
                                                                             mini.episode_length)
-    assert config.resolve("sst2", "mini-fmnist").data_standin  # the NLP tasks as in mini
+    assert config.resolve("sst2", "mini-fmnist") == config.resolve("sst2", "mini")  # SST-2 as in mini
+    ag, ag_mini = config.resolve("agnews", "mini-fmnist"), config.resolve("agnews", "mini")
+    assert (ag.standin_n_train, ag_mini.standin_n_train) == (6000, 2400)  # 600 validation articles, not 240
+    assert (ag.epochs, ag.lr, ag.episode_length) == (ag_mini.epochs, ag_mini.lr, ag_mini.episode_length)
     with pytest.raises(config.ConfigError, match="dataset: must be one of cifar100, fashion-mnist"):
         config.resolve("cifar100", "mini", {"dataset": "mnist"})
     with pytest.raises(config.ConfigError, match="data_standin: must be false with dataset 'fashion-mnist'"):
