@@ -28,6 +28,14 @@ def test_cost_model_when_nothing_is_recorded(tmp_path):
     assert f"{len(runs)} of {len(runs)} runs to train" in text and "(-j 2)" in text and "[plan] total ~" in text
 
 
+def test_text_model_scales_with_the_training_set(tmp_path):
+    """mini-fmnist trains AG News on 6,000 stand-in articles, mini on 2,400: 2.5x the epoch cost."""
+    costs = {p: estimate([(1, "agnews-clean")], p, results_dir=tmp_path)[0].costs[0][1] for p in ("mini", "mini-fmnist")}
+    per_epoch = SECONDS_PER_EPOCH[("agnews", "")]
+    assert costs["mini"] == pytest.approx(per_epoch * 10 + START_SECONDS)
+    assert costs["mini-fmnist"] == pytest.approx(per_epoch * 2.5 * 10 + START_SECONDS)
+
+
 def test_recorded_runtimes_win(tmp_path):
     runs = grid_runs("cifar-clean", "mini", results_dir=tmp_path)
     first = runs[0]

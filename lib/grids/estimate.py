@@ -31,6 +31,9 @@ START_SECONDS = 8.0  # papermill kernel start, imports and data loading around t
 # task and, for the CIFAR task, its data (the stand-in generator or real Fashion-MNIST images).
 SECONDS_PER_EPOCH = {("cifar100", "cifar100"): 1.25, ("cifar100", "fashion-mnist"): 1.55,
                      ("sst2", ""): 3.2, ("agnews", ""): 3.6}
+# The text rates above were measured at the mini training sets (stand-in examples); an epoch's cost
+# grows with the examples, so a profile with more scales the rate by its size over these.
+TEXT_MEASURED_AT = {"sst2": 3000, "agnews": 2400}
 
 
 @dataclass
@@ -100,6 +103,9 @@ class Rates:
             if key in table:
                 return table[key] * _epochs(spec), "rate"
         per_epoch = SECONDS_PER_EPOCH.get(_data_key(spec), SECONDS_PER_EPOCH[("cifar100", "cifar100")])
+        if spec.task in TEXT_MEASURED_AT:
+            size = spec.parameters.get("standin_n_train") or profile_value(spec.task, spec.profile, "standin_n_train")
+            per_epoch *= (size or TEXT_MEASURED_AT[spec.task]) / TEXT_MEASURED_AT[spec.task]
         return per_epoch * _epochs(spec) + START_SECONDS, "model"
 
 
