@@ -188,6 +188,14 @@ def shape_checks(runs: Runs | pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
+def checks_summary(checks: pd.DataFrame) -> str:
+    """One line on a ``shape_checks`` frame: how many blocking and how many informational checks pass."""
+    blocking = checks["blocking"].astype(bool)
+    passed = checks["passed"].astype(bool)
+    return (f"{int(passed[blocking].sum())} of {int(blocking.sum())} blocking checks pass (targets 1-3), "
+            f"{int(passed[~blocking].sum())} of {int((~blocking).sum())} informational (target 4)")
+
+
 def check_names() -> list[str]:
     """The names ``shape_checks`` returns, without an archive (for test ids)."""
     empty = pd.DataFrame(columns=list(row_columns()) + ["path", "relpath", "duplicate", "duplicate_of"])
