@@ -30,6 +30,7 @@ PAIRED_GAPS = {"T1": (("cosine", "AdamW + Cosine"), ("linear", "AdamW + Linear")
                "T2": (("aees", "AEES"),),
                "T3": (("cosine", "AdamW + Cosine"), ("linear", "AdamW + Linear"), ("aees", "AEES"))}
 MIN_PAIRED_SEEDS = 2  # the fewest that give a CI
+CLEAN_TABLES = {"T1": tables_cifar.t1, "T2": tables_cifar.t2, "T3": tables_cifar.t3}
 # Target 2: seeds and seed spread.
 MAIN_NOISY_TABLES = frozenset({"T4", "T5", "T6"})
 THREE_SEED_GRIDS = ("cifar-peak-rerun", "sst2", "agnews-clean", "agnews-noisy")
@@ -99,7 +100,7 @@ def _paired_rows(runs: Runs) -> list[dict[str, Any]]:
     """Target 1's paired gaps: what T1-T3 print (``tables_cifar.flat_gaps`` through their builders)."""
     out = []
     for table, gaps in PAIRED_GAPS.items():
-        numbers = getattr(tables_cifar, table.lower())(runs).numbers
+        numbers = CLEAN_TABLES[table](runs).numbers
         got = numbers.set_index(["row", "metric"])["mean"] if numbers is not None else pd.Series(dtype=float)
         ns = numbers.set_index(["row", "metric"])["n"] if numbers is not None else pd.Series(dtype=float)
         flat = tables_cifar.FLAT[table]
@@ -111,7 +112,7 @@ def _paired_rows(runs: Runs) -> list[dict[str, Any]]:
             g = {m: got[(label, m)] for m in tables_cifar.GAP_METRICS}
             n = int(ns[(label, "delta_best_vs_flat")])
             detail = (f"{label} − {flat}: {fmt_ci(g['delta_best_vs_flat'], g['ci_low'], g['ci_high'])} pp, "
-                      f"p {fmt_p(g['p'])}, n={n}")
+                      f"p {fmt_p(g['p']).strip('$')}, n={n}")  # plain text: no LaTeX in a check's detail
             out.append(check_row(name, "1", n, ">=", MIN_PAIRED_SEEDS, detail))  # a CI from 2 paired seeds on
     return out
 
