@@ -45,6 +45,10 @@ measured and shown beside the thesis (X5), never required (``blocking`` False).
   Cosine's drop ≤ 2 points in asym20 and sym20; the noisy AG News constant-LR AdamW baseline drops
   ≥ 2 points (mean over seeds).
 
+X5's last columns give each row's target (3, or 4 "info.") and its verdict on the archive and on the
+thesis's published numbers. Targets 1 and 2 are computed in ``lib.analysis.targets`` (with the check row
+and ``cell_runs``), targets 3 and 4 here.
+
 A grid cell's runs are found by content (``cell_runs``: task, setting, optimizer, label and the
 cell's ``expect`` columns; context ``none`` and λ 0 unless the cell expects otherwise; the cell's
 horizon, scaled from the task's longest runs in the archive as ``Cell.parameters`` scales it), never
