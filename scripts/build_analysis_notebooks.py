@@ -37,10 +37,11 @@ PARAMS = ('archive = "results/mini"  # RunResult directory (relative to the repo
           'figures = ""              # output root (relative to the repo root, or absolute); empty: figures/ '
           'or env AEES_FIGURES_DIR')
 
-SHAPE_CHECKS = ("from lib.analysis.shape import shape_checks\n\n"
+SHAPE_CHECKS = ("from lib.analysis.shape import checks_summary, shape_checks\n\n"
                 "checks = shape_checks(ctx.runs)\n"
-                "print(f\"{int(checks['passed'].sum())} of {len(checks)} checks pass\")\n"
-                "unmet = checks.loc[~checks[\"passed\"], [\"name\", \"value\", \"op\", \"threshold\", \"detail\"]]\n"
+                "print(checks_summary(checks))\n"
+                "unmet = checks.loc[~checks[\"passed\"], [\"name\", \"blocking\", \"value\", \"op\", \"threshold\", "
+                "\"detail\"]]\n"
                 "print(unmet.to_string(index=False, float_format=\"{:.3g}\".format) if len(unmet) else \"all met\")")
 
 

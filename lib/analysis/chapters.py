@@ -21,8 +21,9 @@ CHAPTER_TEXT = {
                     "Baseline, AEES, Cosine, Cosine + AEES, and the fixed multipliers. \"Best fixed\" is chosen "
                     "retrospectively by mean peak accuracy; the paired p-values are exploratory. Beyond the thesis, "
                     "X5 checks the shape: the archive's Baseline and Cosine beside the thesis' published relative "
-                    "peak epoch, drop, final accuracy and final corrupted-label fit, with the verdict of target 1 "
-                    "(`lib/analysis/shape.py`)."),
+                    "peak epoch, drop, final accuracy and final corrupted-label fit, with the verdict of target 3 "
+                    "(blocking: the AdamW Baselines under sym20 and sym40) or target 4 (informational: the other "
+                    "rows) (`lib/analysis/shape.py`)."),
     "nlp": ("NLP: SST-2 and AG News", "DistilBERT fine-tuning. In the main tables \"AEES\" is AEES-Dual (LR and σ "
             "axes); WL = warmup-linear with zero warmup (a linear decay). SST-2 AEES runs use the trend context."),
     "ablations": ("Ablations", "The instability penalty λ, the trend context, small gradient-noise injection on "
@@ -56,9 +57,13 @@ COVERAGE_NOTE = (
     "the archive; \"Locked to warm-up\" = the run never left the pairs of its first n episodes.")
 
 SHAPE_NOTE = (
-    "### Every check of the shape targets\n\n"
-    "`lib.analysis.shape.shape_checks` on the whole archive: target 1 (the noisy CIFAR-100 shape above), target 2 "
-    "(at least 3 seeds for every cell feeding T1, T4-T6, T15, T17, T18 and at least 2 elsewhere, compute overhead "
-    "aside; seed SD of best accuracy at most 1.5 points on clean CIFAR-100 and 1 point on SST-2 and AG News) and "
-    "target 4 (the noisy AG News AdamW baseline peaks before its last epoch and drops at least 2 points). The "
-    "checks that fail are listed; `tests/test_shape_targets.py` asserts them on the committed archive.")
+    "### Every check of the targets\n\n"
+    "`lib.analysis.shape.shape_checks` on the whole archive. Blocking: target 1 (clean CIFAR-100 off the ceiling: "
+    "every clean method's mean best accuracy between 30 % and 92 %, at least 3 seeds, seed SD at most 1.5 points, "
+    "and T1-T3 print each gap to the flat row with its paired statistics), target 2 (at least 3 seeds for every "
+    "cell of the noisy CIFAR-100 main tables, the peak re-runs, SST-2 and AG News, at least 2 elsewhere, compute "
+    "overhead aside; seed SD of best accuracy at most 1 point on SST-2 and AG News) and target 3 (the AdamW "
+    "Baselines under sym20 and sym40: relative peak epoch at most 0.40, drop at least 4 points, 8 in sym40, "
+    "corrupted-label fit at least 0.80). Informational: target 4 (the other Baselines against the same bounds, "
+    "Cosine beside its Baseline, the noisy AG News AdamW baseline's drop). The checks that fail are listed; "
+    "`tests/test_shape_targets.py` asserts the blocking ones on the committed archive.")

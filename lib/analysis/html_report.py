@@ -95,17 +95,17 @@ def _extras(ctx: Context, art: str, label: str | None) -> tuple[str, str]:
         from lib.analysis.controller import coverage, coverage_summary
         return markdown(COVERAGE_NOTE + "\n\n" + coverage_summary(coverage(ctx.runs))), ""
     if art == "X5":
-        from lib.analysis.shape import shape_checks
+        from lib.analysis.shape import checks_summary, shape_checks
         checks = shape_checks(ctx.runs)
-        unmet = checks.loc[~checks["passed"].astype(bool), ["name", "value", "op", "threshold", "detail"]]
-        head = markdown(SHAPE_NOTE + f"\n\n{int(checks['passed'].sum())} of {len(checks)} checks pass"
-                        + ("." if unmet.empty else "; the others:"))
+        unmet = checks.loc[~checks["passed"].astype(bool), ["name", "blocking", "value", "op", "threshold", "detail"]]
+        head = markdown(SHAPE_NOTE + "\n\n" + checks_summary(checks) + ("." if unmet.empty else "; the others:"))
         if unmet.empty:
             return "", head
         cells = unmet.assign(value=unmet["value"].map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)),
                              threshold=unmet["threshold"].map(lambda v: f"{v:.3g}" if isinstance(v, float)
-                                                              else str(v))).astype(str)
-        return "", head + table_html(cells, None, caption="Shape checks not met", uid="X5-checks",
+                                                              else str(v)),
+                             blocking=unmet["blocking"].map({True: "yes", False: "no (informational)"})).astype(str)
+        return "", head + table_html(cells, None, caption="Target checks not met", uid="X5-checks",
                                      standin_label=label)
     return "", ""
 

@@ -5,6 +5,13 @@ baseline of its block when the archive has no single-candidate ×1.0 run, as in 
 thesis (clean: by design; noisy: identical numbers); which run stands in for which row
 comes from the grid definitions' aliases (``STAND_INS``). Rounding, ranking and LaTeX
 come from ``lib.analysis.style``.
+
+Beyond the thesis, the clean tables T1-T3 end in two columns (``GAP_COLUMNS``) that say
+whether a row differs from the flat AdamW row (T2: Fixed ×1.0, the same runs) at all: the
+seed-paired difference in best accuracy with its percentile-bootstrap 95 % CI and the
+paired t-test p of protocol 12 (``flat_gaps``), whatever its sign. The thesis printed
+means ± SD only; at the clean ceiling of a small archive the means alone cannot tell a
+gap from seed noise.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import math
 import pandas as pd
 
 from lib.analysis.aggregate import paired_stats
-from lib.analysis.build import Built, Runs, main_filters, numbers_from, stats
+from lib.analysis.build import NUMBER_COLUMNS, Built, Runs, main_filters, numbers_from, stats
 from lib.analysis.labels import OPTIMIZER_FIGURE_LABELS, ROW_ORDERS, SETTING_LABELS, latex_label
 from lib.analysis.style import ACCURACY_COLUMNS, Column, fmt_ci, fmt_p, fmt_pm, format_table
 from lib.grids.definitions import GRIDS
@@ -62,6 +69,29 @@ def cifar_rows(runs: Runs, built: Built, labels: tuple[str, ...], *, setting: st
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
+# The flat row of each clean table, and the columns of the paired gap against it (beyond the thesis).
+FLAT = {"T1": "AdamW", "T2": "Fixed ×1.0", "T3": "AdamW"}
+GAP_COLUMNS = ("$\\Delta$ Best vs flat (pp)", "$p$")
+GAP_METRICS = ("delta_best_vs_flat", "ci_low", "ci_high", "p")
+
+
+def flat_gaps(rows: pd.DataFrame, flat: str) -> pd.DataFrame:
+    """Per method of ``rows`` other than ``flat``: ``paired_stats`` of its best accuracy against the flat row's
+    over the seeds both have (pp; ``n`` 0 and NaN when they share none)."""
+    base = rows[rows["method"] == flat].set_index("seed")["best_val_accuracy"]
+    out = []
+    for method in dict.fromkeys(rows["method"]):
+        if method == flat:
+            continue
+        mine = rows[rows["method"] == method].set_index("seed")["best_val_accuracy"]
+        seeds = sorted(set(mine.index) & set(base.index))
+        p = paired_stats(mine.loc[seeds].to_numpy(), base.loc[seeds].to_numpy(), scale=100.0) if seeds else \
+            {"n": 0, "diff_mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+        out.append({"method": method, "n": p["n"], "delta_best_vs_flat": p["diff_mean"], "ci_low": p["ci_low"],
+                    "ci_high": p["ci_high"], "p": p["p_value"]})
+    return pd.DataFrame(out, columns=["method", "n", *GAP_METRICS])
+
+
 def _clean_table(runs: Runs, table: str) -> Built:
     built = Built()
     rows = cifar_rows(runs, built, ROW_ORDERS[table], setting="clean", optimizer="AdamW")
@@ -69,7 +99,20 @@ def _clean_table(runs: Runs, table: str) -> Built:
         return built
     summary = stats(rows)
     built.cells, built.styles = format_table(summary, order=ROW_ORDERS[table], digits=1)
-    built.numbers = numbers_from(summary, ACC)
+    gaps = flat_gaps(rows, FLAT[table]).set_index("method")
+    shown = [m for m in ROW_ORDERS[table] if m in set(summary["method"])]  # format_table's row order
+    built.cells[GAP_COLUMNS[0]] = [fmt_ci(*gaps.loc[m, ["delta_best_vs_flat", "ci_low", "ci_high"]])
+                                   if m in gaps.index else "--" for m in shown]
+    built.cells[GAP_COLUMNS[1]] = [fmt_p(gaps.loc[m, "p"]) if m in gaps.index else "--" for m in shown]
+    for col in GAP_COLUMNS:
+        built.styles[col] = ""
+    gap_numbers = pd.DataFrame([{"block": "", "row": m, "metric": k, "mean": float(g[k]), "std": math.nan,
+                                 "n": int(g["n"])} for m, g in gaps.iterrows() for k in GAP_METRICS],
+                               columns=NUMBER_COLUMNS)
+    built.numbers = pd.concat([numbers_from(summary, ACC), gap_numbers], ignore_index=True)
+    built.notes.append(f"Δ Best vs flat and p (beyond the thesis): each row's seed-paired difference in best accuracy "
+                       f"against {FLAT[table]}, percentile-bootstrap 95 % CI and paired t-test p (protocol 12; "
+                       "exploratory); \"no CI: one seed\" below two paired seeds")
     return built
 
 
