@@ -99,6 +99,18 @@ def test_paired_bootstrap_and_ttest_by_hand() -> None:
         paired_stats([0.1, 0.2], [0.1])
 
 
+def test_differences_equal_but_for_rounding_are_one_difference() -> None:
+    """0.858 - 0.846 and 0.846 - 0.834 differ in the last bits only: no bootstrap, no warning, p as for equal ones."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's precision-loss warning would fail here
+        res = paired_stats([0.858, 0.846, 0.710], [0.846, 0.834, 0.698], scale=100.0)
+        same = paired_stats([0.5, 0.6], [0.5, 0.6])
+    assert (res["ci_low"], res["ci_high"], res["p_value"]) == (pytest.approx(1.2), pytest.approx(1.2), 0.0)
+    assert math.isnan(same["p_value"]) and same["ci_low"] == same["ci_high"] == 0.0
+
+
 def test_paired_comparison_pairs_by_seed(df: pd.DataFrame) -> None:
     res = paired_comparison(df, {"method": "AEES"}, {"method": "AdamW"})
     diffs = [max(AEES[s]) - max(BASELINE[s]) for s in (0, 1, 2)]

@@ -146,6 +146,12 @@ def group_stats(df: pd.DataFrame, by: Sequence[str] = GROUP_KEYS, metrics: Seque
     return table.reset_index()[columns]
 
 
+# Paired differences closer than this are one difference: accuracies are fractions k/N with N far
+# below 1e9, so only float rounding (0.858 - 0.846 vs 0.846 - 0.834) separates them, and scipy's
+# moments on such "nearly identical" data lose all precision.
+SAME_DIFFERENCE = 1e-9
+
+
 def paired_stats(method_vals: Sequence[float], baseline_vals: Sequence[float], *, scale: float = 1.0,
                  n_resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
                  confidence: float = 0.95) -> dict[str, float]:
@@ -163,14 +169,15 @@ def paired_stats(method_vals: Sequence[float], baseline_vals: Sequence[float], *
     n = diffs.size
     lo = hi = p = math.nan
     if n >= 2:
-        if np.ptp(diffs) == 0:  # every resample has the same mean
-            lo = hi = float(diffs[0])
+        if np.ptp(diffs) <= SAME_DIFFERENCE:  # every resample has the same mean; the t statistic is ±inf or 0/0
+            lo = hi = float(diffs.mean())
+            p = 0.0 if abs(lo) > SAME_DIFFERENCE else math.nan  # what ttest_rel gives for exactly equal differences
         else:
             ci = stats.bootstrap((diffs,), np.mean, n_resamples=n_resamples, method="percentile",
                                  confidence_level=confidence, vectorized=True,
                                  rng=np.random.default_rng(seed)).confidence_interval
             lo, hi = float(ci.low), float(ci.high)
-        p = float(stats.ttest_rel(a, b).pvalue)
+            p = float(stats.ttest_rel(a, b).pvalue)
     sd = (lambda x: float(np.std(x, ddof=1)) * scale if x.size > 1 else math.nan)
     return {
         "n": n,
