@@ -17,13 +17,17 @@ import torch
 from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
-from lib.control.peers import PEER_OPTIMIZERS, build_peer
-from lib.vocab import PEERS
+from lib.control.peers import build_peer
+from lib.vocab import PEER_SPECS
 
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
-# The text tasks name the control mode by their ``method`` parameter.
-MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random",
-                   **{peer: "baseline" for peer in PEERS}}
+# The text tasks name the control mode by their ``method`` parameter (a peer's name: its baseline).
+MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "RandomScheduler": "random"}
+
+
+def mode_of_method(method: str) -> str:
+    """``baseline`` / ``adaptive`` / ``random``: the control mode a text task's ``method`` names."""
+    return "baseline" if method in PEER_SPECS else MODES_BY_METHOD[method]
 RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
                "computed and logged but ignored by the controllers.")
 
@@ -32,9 +36,9 @@ def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
                     momentum: float = 0.9, total_steps: int | None = None,
                     fine_tuning: bool = False) -> torch.optim.Optimizer:
     """AdamW (betas 0.9/0.999, eps 1e-8) or SGD (dampening 0, no Nesterov), as in the thesis;
-    the peers ScheduleFreeAdamW / Prodigy (:mod:`lib.control.peers`; Schedule-Free's warmup
-    needs the run's ``total_steps``; ``fine_tuning`` picks Prodigy's d_coef for a pre-trained model)."""
-    if name in PEER_OPTIMIZERS:
+    a peer of ``lib.vocab.PEER_SPECS`` (:mod:`lib.control.peers`; Schedule-Free's warmup needs the
+    run's ``total_steps``; ``fine_tuning`` picks Prodigy's d_coef for a pre-trained model)."""
+    if name in PEER_SPECS:
         if total_steps is None:
             raise ValueError(f"optimizer {name}: build_optimizer needs total_steps (the run's optimizer steps)")
         return build_peer(params, name, lr, weight_decay, total_steps, fine_tuning)
@@ -42,7 +46,7 @@ def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "SGD":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    raise ValueError(f"optimizer: must be AdamW, SGD, {', '.join(PEER_OPTIMIZERS)}; got {name!r}")
+    raise ValueError(f"optimizer: must be AdamW, SGD, {', '.join(PEER_SPECS)}; got {name!r}")
 
 
 def build_aees(optimizer: torch.optim.Optimizer, mode: str, cfg: Any, *,

@@ -15,11 +15,12 @@ from typing import Any
 
 from lib import ROOT
 from lib.config import as_dict
-from lib.control import METHOD_NAMES, PEER_OPTIMIZERS, candidate_blocks
+from lib.control import METHOD_NAMES, candidate_blocks
 from lib.control.peers import peer_settings
 from lib.data import fashion_mnist
 from lib.results import resnet18_eval_flops, runresult
 from lib.train import thesis_machinery
+from lib.vocab import PEER_SPECS
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
                    "four accuracies from one eval pass")
@@ -93,7 +94,7 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "profile": cfg.profile,
         "explicit_parameters": list(cfg.explicit),
     })
-    if cfg.optimizer in PEER_OPTIMIZERS:  # beyond the thesis: the peer's settings (lib.control.peers)
+    if cfg.optimizer in PEER_SPECS:  # beyond the thesis: the peer's settings (lib.control.peers)
         block["peer_optimizer"] = peer_settings(run.optimizer)
     if cfg.data_standin:
         block["data_standin_info"] = run.data.standin

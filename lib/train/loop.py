@@ -24,7 +24,7 @@ from pulseopt import AEES
 from lib.control import ControllerLogger, build_aees
 from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
-from lib.control.wiring import MODES_BY_METHOD
+from lib.control.wiring import mode_of_method
 from lib.results import save_run_result
 from lib.train import board, checkpoint, guard, live, preempt, progress, thesis_loop, thesis_machinery
 from lib.train.common import (
@@ -39,7 +39,7 @@ from lib.train.state import RunState
 
 def control_mode(cfg: Any) -> str:
     """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
-    return cfg.control_mode if hasattr(cfg, "control_mode") else MODES_BY_METHOD[cfg.method]
+    return cfg.control_mode if hasattr(cfg, "control_mode") else mode_of_method(cfg.method)
 
 
 def aees_engine(cfg: Any) -> dict[str, Any]:

@@ -39,7 +39,6 @@ from transformers import AutoModelForSequenceClassification  # noqa: E402
 
 from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
 from lib.control import build_optimizer, build_step_scheduler, nlp_warmup_steps  # noqa: E402
-from lib.control.wiring import MODES_BY_METHOD as MODES  # noqa: E402
 from lib.data import STANDIN_MODEL, STANDIN_SEED  # noqa: E402
 from lib.vocab import AGNEWS_NOISE_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
@@ -332,5 +331,5 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
-__all__ = ["TextRun", "MODES", "STANDIN_MODEL", "repo_path", "start", "load_data",
+__all__ = ["TextRun", "STANDIN_MODEL", "repo_path", "start", "load_data",
            "build_model", "build_optimization", "fit", "finish"]
