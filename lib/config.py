@@ -23,7 +23,7 @@ from typing import Any
 
 from lib.config_values import ConfigError, coerce, require
 from lib.profiles import MANAGED_RUN_VALUES, PROFILES
-from lib.vocab import AGNEWS_NOISE_SEED, PEER_SPECS, is_managed
+from lib.vocab import AGNEWS_NOISE_SEED, CIFAR_TASK_DATASETS, PEER_SPECS, is_managed
 
 
 # The peers (beyond the thesis; lib.vocab.PEER_SPECS, built by lib.control.peers) are read from their table
@@ -44,7 +44,8 @@ def _peer_doc() -> str:
     return f"{' | '.join(PEER_SPECS)} (the last {count}: peers beyond the thesis, lib.control.peers{lrs})"
 
 
-CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noise.CIFAR_TASK_CLASSES)
+def _cifar_datasets() -> tuple[str, ...]:  # the CIFAR task's data (lib.vocab.CIFAR_TASK_DATASETS)
+    return ("cifar100", *CIFAR_TASK_DATASETS)
 
 
 def _f(default: Any, doc: str, choices: tuple | Any = None) -> Any:
@@ -126,9 +127,8 @@ class CifarConfig:
     run_tag: str | None = _f(None, "free text stored as run_tag")
     output: str = _f("", "RunResult JSON path ('': results/scratch/cifar100_<control_mode>_<optimizer>_seed<seed>.json)")
     # --- project fields (beyond the thesis flags) ---
-    dataset: str = _f("cifar100", "cifar100 (thesis: CIFAR-100, or its offline stand-in with data_standin) | "
-                      "fashion-mnist (real Fashion-MNIST images padded to 32x32 RGB, a CPU-scale stand-in "
-                      "testbed, lib.data.fashion_mnist)", CIFAR_DATASETS)
+    dataset: str = _f("cifar100", "cifar100 (thesis: CIFAR-100, or its offline stand-in with data_standin) | " + " | ".join(
+        f"{name} ({d.doc})" for name, d in CIFAR_TASK_DATASETS.items()), _cifar_datasets)
     data_standin: bool = _f(False, "use the offline CIFAR-100 stand-in instead of the real data")
     standin_n_train: int = _f(50000, "stand-in training images, > 0")
     standin_n_test: int = _f(10000, "stand-in test images, > 0")
@@ -291,10 +291,10 @@ def _validate_cifar(cfg: CifarConfig) -> None:
     if cfg.scheduler_t_max is not None:
         require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for epochs)", cfg.scheduler_t_max)
     require(0.0 <= cfg.label_noise_rate <= 1.0, "label_noise_rate", "in [0, 1]", cfg.label_noise_rate)
+    if cfg.dataset != "cifar100" and cfg.data_standin:
+        raise ConfigError(f"data_standin: must be false with dataset {cfg.dataset!r} (the offline stand-in is "
+                          f"CIFAR-100's; {cfg.dataset} is read from its own files)")
     if cfg.dataset == "fashion-mnist":
-        if cfg.data_standin:
-            raise ConfigError("data_standin: must be false with dataset 'fashion-mnist' (the offline stand-in is "
-                              "CIFAR-100's; Fashion-MNIST is read from its real files)")
         for name, top in (("fmnist_n_train", 60_000), ("fmnist_n_test", 10_000)):
             value = getattr(cfg, name)
             require(10 <= value <= top and value % 10 == 0, name,

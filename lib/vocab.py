@@ -3,7 +3,8 @@
 The bottom layer: plain constants and string helpers, importing nothing from the project and no
 third-party package (so never torch). Every room may import it; it imports no room.
 
-* tasks and data sets: the task names, the noisy AG News key, the tokenized-cache file names;
+* tasks and data sets: the task names, the CIFAR task's other data sets (one table), the noisy AG News
+  key, the tokenized-cache file names;
 * optimizers: the peers of AdamW (one table: display label, run-name token, default learning rate,
   whether they replace the schedule), the methods that are a plain baseline (no episodes);
 * files beside a run's output: checkpoint, lock, stop request, live record, moved-aside names, the
@@ -27,6 +28,26 @@ AGNEWS_NOISY = "agnews-noisy"
 AGNEWS_NOISE_SEED = 42
 # The AG News validation set: a seeded split of the train split (thesis: seed 42).
 AGNEWS_SPLIT_SEED = 42
+
+
+class DataSet(NamedTuple):
+    """A data set the CIFAR task can run on besides CIFAR-100 (its ``dataset`` parameter), as the rooms
+    other than its loader see it (its loader: ``lib.train.cifar.LOADERS``; its classes and asymmetric
+    label-noise rule: ``lib.noise.CIFAR_TASK_CLASSES``)."""
+
+    doc: str  # what the ``dataset`` parameter's comment says of it
+    folder: str  # its folder under the data directory
+    description: str  # the RunResult's ``dataset_name`` and the run's data line
+    label: str  # what every table, figure and report page built from its runs says (not thesis numbers)
+
+
+# The CIFAR task's data sets other than CIFAR-100 (or its offline stand-in), keyed by ``dataset``.
+CIFAR_TASK_DATASETS: dict[str, DataSet] = {
+    "fashion-mnist": DataSet(
+        "real Fashion-MNIST images padded to 32x32 RGB, a CPU-scale stand-in testbed, lib.data.fashion_mnist",
+        "fashion-mnist", "Fashion-MNIST (real images, 10 classes; a stand-in for CIFAR-100)",
+        "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers"),
+}
 
 
 def data_key(task: str, label_noise_rate: float = 0.0) -> str:
@@ -118,7 +139,7 @@ CHAPTERS = ("claims", "cifar_clean", "cifar_noisy", "nlp", "ablations", "compute
 
 __all__ = [
     "AGNEWS", "AGNEWS_NOISE_SEED", "AGNEWS_NOISY", "AGNEWS_SPLIT_SEED", "CHAPTERS",
-    "CHECKPOINT_SUFFIX", "CIFAR", "CORRUPT_INFIX", "LOCK_SUFFIX", "MANIFEST", "MANIFEST_LOCK", "PEERS",
+    "CHECKPOINT_SUFFIX", "CIFAR", "CIFAR_TASK_DATASETS", "DataSet", "CORRUPT_INFIX", "LOCK_SUFFIX", "MANIFEST", "MANIFEST_LOCK", "PEERS",
     "PEER_LABELS", "PEER_SPECS", "PEER_TOKENS", "PROGRESS_SUFFIX", "SST2", "STALE_DIR", "STOP_SUFFIX",
     "TASKS", "TEXT_TASKS", "Peer", "baseline_methods", "beside", "data_key", "episode_logs", "is_managed",
     "noise_tag", "split_tag", "tokenized_dir_name",

@@ -13,7 +13,7 @@ All run state lives in one :class:`CifarRun` object.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.control.peers import BN_RECOMPUTE_BATCHES
 from lib.data import STANDIN_SEED
 from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
-from lib.data import fashion_mnist
 from lib.data.fashion_mnist import load_fashion_mnist
 from lib.models import cifar_resnet18
 from lib.noise import apply_cifar_label_noise
@@ -43,6 +42,7 @@ from lib.train.common import (
 from lib.train.state import RunState
 from lib.train.cifar_result import default_output
 from lib.train.rehearsal import capped
+from lib.vocab import CIFAR_TASK_DATASETS
 
 
 
@@ -85,11 +85,21 @@ def start(cfg: CifarConfig) -> CifarRun:
     return run
 
 
+# How the CIFAR task reads each data set of lib.vocab.CIFAR_TASK_DATASETS: (its folder, the config) ->
+# CIFAR-shaped arrays (lib.data.cifar.CifarArrays).
+LOADERS: dict[str, Callable[[Path, CifarConfig], Any]] = {
+    # real images as a CPU-scale testbed (lib.data.fashion_mnist)
+    "fashion-mnist": lambda folder, cfg: load_fashion_mnist(folder, n_train=cfg.fmnist_n_train,
+                                                            n_test=cfg.fmnist_n_test),
+}
+
+
 def load_data(run: CifarRun) -> None:
     """Phase 2: images to the device as uint8, label noise of protocol 4.1 on the train targets."""
     cfg = run.cfg
-    if cfg.dataset == "fashion-mnist":  # real images as a CPU-scale testbed (lib.data.fashion_mnist)
-        data = load_fashion_mnist(DATA_DIR / "fashion-mnist", n_train=cfg.fmnist_n_train, n_test=cfg.fmnist_n_test)
+    other = CIFAR_TASK_DATASETS.get(cfg.dataset)
+    if other is not None:
+        data = LOADERS[cfg.dataset](DATA_DIR / other.folder, cfg)
     elif cfg.data_standin:
         data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=STANDIN_SEED,
                                n_train=cfg.standin_n_train, n_test=cfg.standin_n_test)
@@ -113,7 +123,7 @@ def load_data(run: CifarRun) -> None:
         run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
             data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
             generator=run.data_generator, device=dev)
-    kind = (fashion_mnist.DESCRIPTION if cfg.dataset == "fashion-mnist"
+    kind = (other.description if other is not None
             else "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100")
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
     print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "
