@@ -39,6 +39,8 @@ from lib.analysis.reference import SOURCES, compare, thesis_table
 from lib.analysis.registry import REGISTRY, artifact_ids
 from lib.analysis.render import Context, build, open_archive, rel, write_reproduction, write_text
 from lib.vocab import CHAPTERS
+from lib.analysis.controller import coverage, coverage_summary
+from lib.analysis.shape import shape_checks
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")
 TITLE = "Adaptive Episodic Exploration Scheduling (AEES): the thesis's tables and figures, rebuilt"
@@ -92,10 +94,8 @@ def _counterpart(ctx: Context, art: str) -> str:
 def _extras(ctx: Context, art: str, label: str | None) -> tuple[str, str]:
     """Prose before / a table after an artifact: the AEES-Dual coverage note (X1), the shape checks (X5)."""
     if art == "X1":
-        from lib.analysis.controller import coverage, coverage_summary
         return markdown(COVERAGE_NOTE + "\n\n" + coverage_summary(coverage(ctx.runs))), ""
     if art == "X5":
-        from lib.analysis.shape import shape_checks
         checks = shape_checks(ctx.runs)
         unmet = checks.loc[~checks["passed"].astype(bool), ["name", "value", "op", "threshold", "detail"]]
         head = markdown(SHAPE_NOTE + f"\n\n{int(checks['passed'].sum())} of {len(checks)} checks pass"

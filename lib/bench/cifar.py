@@ -35,6 +35,10 @@ from lib.control import build_aees, build_optimizer
 from lib.results import resnet18_train_flops
 from lib.train.common import EpochTimer, set_seed
 from lib.train.loop import Stepper
+from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD, ensure_cifar100
+from lib.models import cifar_resnet18
+from lib.train import cifar as project
+from lib.train import guard
 
 # torchvision (and PIL) are imported where used: without them only this task is skipped.
 
@@ -63,7 +67,6 @@ def describe(size: CifarSize) -> str:
 
 def load_data(size: CifarSize, data_dir: Path) -> Any:
     """The stand-in (``CifarArrays``) with enough images for one thesis round (warm-up + timed)."""
-    from lib.data.cifar import ensure_cifar100
 
     n = max((size.steps + size.thesis_warmup) * size.batch_size, 100)
     return ensure_cifar100(Path(data_dir) / f"cifar100-standin-{n}", standin=True, seed=0,
@@ -101,9 +104,6 @@ class _PilCifar(Dataset):
 
 def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: int) -> Trainer:
     from torchvision import transforms as T
-
-    from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
-    from lib.models import cifar_resnet18
 
     cfg = _config(v, size, device.type, seed)
     set_seed(seed)
@@ -150,9 +150,6 @@ def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: 
 
 
 def _project(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: int) -> Trainer:
-    from lib.train import cifar as project
-    from lib.train import guard
-
     cfg = _config(v, size, device.type, seed)
     run = project.start(cfg)  # seeds like a real run
     guard.release(run.output)  # the bench writes no RunResult: it holds no run's lock

@@ -17,6 +17,7 @@ import torch
 from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
+from lib.control.fast import FastAEES
 from lib.control.peers import build_peer
 from lib.vocab import PEER_SPECS
 
@@ -60,7 +61,7 @@ def build_aees(optimizer: torch.optim.Optimizer, mode: str, cfg: Any, *,
     if mode not in ("adaptive", "random"):
         raise ValueError(f"control mode must be baseline, adaptive or random; got {mode!r}")
     if aees_class is None:
-        from lib.control.fast import FastAEES as aees_class  # noqa: N813
+        aees_class = FastAEES
     return aees_class(
         optimizer,
         lr_candidates=list(cfg.lr_candidates),

@@ -40,7 +40,7 @@ from lib.train.common import (
     set_seed,
 )
 from lib.train.state import RunState
-from lib.train.cifar_result import default_output
+from lib.train.cifar_result import build_result, default_output
 from lib.train.rehearsal import capped
 from lib.vocab import CIFAR_TASK_DATASETS
 
@@ -300,8 +300,6 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
 
 def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any]:
     """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
-    from lib.train.cifar_result import build_result
-
     diagnostics = None
     if run.noise is not None:
         with loop.evaluation_weights(run, TASK):  # the weights evaluated (Schedule-Free: x)

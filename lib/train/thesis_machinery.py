@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
 
 CIFAR_WORKERS = 2  # thesis DataLoader workers (protocol 1.1, "fixed, not flags")
 
@@ -111,8 +112,6 @@ class PilCifar(Dataset):
 def cifar_transforms() -> tuple[Any, Any]:
     """The thesis' train and test transforms (protocol 1.2)."""
     from torchvision import transforms as T
-
-    from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
 
     norm = T.Normalize(CIFAR100_MEAN, CIFAR100_STD)
     train = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), norm])
