@@ -163,14 +163,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
 
 
 def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Augmented training batches on the device (channels-last when configured); with the thesis
-    machinery, from its DataLoader (PIL transforms in 2 workers), copied to the device."""
-    if run.train_loader is not None:
-        dev, noisy = run.device, run.corrupted is not None
-        for x, y, idx in run.train_loader:  # the index reaches the device only where it is read (noisy runs)
-            yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True),
-                   idx.to(dev, non_blocking=True) if noisy else None)
-        return
+    """Augmented training batches on the device (channels-last when configured)."""
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
                                    generator=run.data_generator, device=run.device):
         if run.cfg.channels_last:
@@ -181,12 +174,6 @@ def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.
 def _forward(run: CifarRun, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     logits = run.forward(x)
     return F.cross_entropy(logits, y), logits
-
-
-def train_epoch(run: CifarRun) -> tuple[float, float]:
-    """One training pass (the loop's, with CIFAR's batches); mean loss and accuracy."""
-    loss, acc, _ = loop.train_pass(run, TASK)
-    return loss, acc
 
 
 @torch.inference_mode()
@@ -221,32 +208,8 @@ def bn_batches(run: CifarRun) -> Any:
     return batches
 
 
-@torch.no_grad()
-def _evaluate_thesis(run: CifarRun) -> float:
-    """Test accuracy as the thesis runner measured it (protocol 1.6), through the test DataLoader:
-    per batch the forward pass, the argmax and three host reads (the size of its all-true subset
-    selection, the correct count, the size again)."""
-    run.model.eval()
-    dev = run.device
-    correct = total = 0
-    for x, y, _ in capped(run.test_loader, run.cfg):
-        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-        logits = run.forward(x)
-        run.flops.add_eval_batch(resnet18_eval_flops(int(y.size(0))))
-        pred = logits.argmax(dim=1)
-        selected = torch.ones_like(y, dtype=torch.bool)
-        if int(selected.sum().item()) == 0:
-            continue
-        correct += int((pred[selected] == y[selected]).sum().item())
-        total += int(selected.sum().item())
-    run.model.train()
-    return correct / max(total, 1)
-
-
 def _evaluate(run: CifarRun) -> float:
-    """Test accuracy; with the thesis machinery as the thesis measured it (:func:`_evaluate_thesis`)."""
-    if run.test_loader is not None:
-        return _evaluate_thesis(run)
+    """Test accuracy, counted on the device."""
     pred = _predict(run, _eval_batches(run, run.data.test_images, run.test_targets))
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
@@ -254,10 +217,7 @@ def _evaluate(run: CifarRun) -> float:
 
 
 def _best_weights(run: CifarRun) -> dict[str, Any]:
-    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics. The thesis machinery
-    keeps them only where they are read (noisy runs): the thesis runner kept none."""
-    if thesis_machinery.uses_thesis_machinery(run.cfg) and run.noise is None:
-        return {}
+    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics."""
     return {"state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
 
 
@@ -273,9 +233,23 @@ TASK = loop.Task(
 )
 
 
+def task(run: CifarRun) -> loop.Task:
+    """What the loop runs: :data:`TASK`, or with ``machinery=thesis`` its thesis variant (the thesis
+    runner's DataLoader batches, train pass and evaluation reads; :mod:`lib.train.thesis_machinery`)."""
+    if thesis_machinery.uses_thesis_machinery(run.cfg):
+        return thesis_machinery.variant(TASK, batches=thesis_machinery.cifar_batches,
+                                        evaluate=thesis_machinery.cifar_evaluate)
+    return TASK
+
+
+def train_epoch(run: CifarRun) -> tuple[float, float, float]:
+    """One training pass of the run's task; mean loss, accuracy and the pass's seconds."""
+    return loop.train_pass(run, task(run))
+
+
 def fit(run: CifarRun) -> None:
     """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
-    loop.fit(run, TASK)
+    loop.fit(run, task(run))
 
 
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
@@ -302,7 +276,7 @@ def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dic
     """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
     diagnostics = None
     if run.noise is not None:
-        with loop.evaluation_weights(run, TASK):  # the weights evaluated (Schedule-Free: x)
+        with loop.evaluation_weights(run, task(run)):  # the weights evaluated (Schedule-Free: x)
             final = _subset_accuracies(run, run.metrics["val_accuracies"][-1])
         run.model.load_state_dict(run.best["state"])
         peak = _subset_accuracies(run, run.best["val"])

@@ -26,7 +26,7 @@ from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
 from lib.control.wiring import mode_of_method
 from lib.results import save_run_result
-from lib.train import board, checkpoint, guard, live, preempt, progress, thesis_loop, thesis_machinery
+from lib.train import board, checkpoint, guard, live, preempt, progress
 from lib.train.common import (
     EpochTimer,
     autocast,
@@ -128,6 +128,10 @@ class Task:
     ``steps_per_epoch(run)`` the number of training batches in an epoch (the progress bar's
     total; None when unknown); ``bn_batches(run)`` a callable giving input batches for
     Schedule-Free's BatchNorm recompute before evaluation (None: a model without BatchNorm).
+
+    A variant of a task (the thesis machinery: :func:`lib.train.thesis_machinery.variant`) replaces
+    ``train_pass(run, task) -> (loss, accuracy, seconds)`` (None: this module's :func:`train_pass`)
+    and sets ``best_after_clock``: the best epoch's extras are taken after the epoch's clock stops.
     """
 
     batches: Callable[[Any], Iterable[tuple[Any, torch.Tensor, torch.Tensor | None]]]
@@ -139,6 +143,8 @@ class Task:
     best_extras: Callable[[Any], dict[str, Any]] = lambda run: {}
     steps_per_epoch: Callable[[Any], int | None] = lambda run: None  # for the progress bar
     bn_batches: Callable[[Any], Callable[[], Iterable[torch.Tensor]]] | None = None
+    train_pass: Callable[[Any, Any], tuple[float, float, float]] | None = None
+    best_after_clock: bool = False
 
 
 def evaluation_weights(run: RunState, task: Task) -> Any:
@@ -251,10 +257,8 @@ def fit(run: RunState, task: Task, watch: bool = True) -> None:
 def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None) -> None:
     cfg = run.cfg
     m = run.metrics
-    # machinery=thesis: the thesis runner's train pass (per-step host reads, lib.train.thesis_loop), and
-    # the best epoch's weights copied after the clock stops (the thesis timed no such copy).
-    thesis = thesis_machinery.uses_thesis_machinery(cfg)
-    train = thesis_loop.train_pass if thesis else train_pass
+    train = task.train_pass or train_pass
+    late = task.best_after_clock
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
@@ -264,9 +268,9 @@ def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None)
             val = task.evaluate(run)
             if val > run.best["val"]:
                 improved = True
-                run.best = {"val": val, "epoch": run.epoch + 1, **({} if thesis else task.best_extras(run))}
+                run.best = {"val": val, "epoch": run.epoch + 1, **({} if late else task.best_extras(run))}
         seconds = timer.stop()
-        if thesis and improved:  # the thesis machinery has no peers: the weights evaluated are the model's
+        if late and improved:  # no peer under such a variant: the weights evaluated are the model's
             run.best.update(task.best_extras(run))
         extras, extra_text = task.epoch_extras(run, train_seconds)
         for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),
