@@ -32,7 +32,7 @@ AGNEWS_SPLIT_SEED = 42
 
 class DataSet(NamedTuple):
     """A data set the CIFAR task can run on besides CIFAR-100 (its ``dataset`` parameter), as the rooms
-    other than its loader see it (its loader: ``lib.train.cifar.LOADERS``; its classes and asymmetric
+    other than its loader see it (its loader: ``lib.data.cifar_task.LOADERS``; its classes and asymmetric
     label-noise rule: ``lib.noise.CIFAR_TASK_CLASSES``)."""
 
     doc: str  # what the ``dataset`` parameter's comment says of it

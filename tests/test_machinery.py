@@ -23,6 +23,7 @@ from lib import ROOT, config
 from lib.config import ConfigError
 from lib.control.fast import FastAEES
 from lib.control import internals
+from lib.control.wiring import build_control
 from lib.train import checkpoint, loop, thesis_loop, thesis_machinery
 from lib.train import cifar as T
 
@@ -269,7 +270,7 @@ def test_thesis_objects_decide_and_update_as_stock_aees(optimizer, context) -> N
     base = (torch.optim.AdamW(models[1].parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
             if optimizer == "AdamW" else
             torch.optim.SGD(models[1].parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay))
-    control = loop.build_control(base, cfg, aees_class=pulseopt.AEES)
+    control = build_control(base, cfg, aees_class=pulseopt.AEES)
 
     def stock_step(loss_fn):
         control.stepper.start()

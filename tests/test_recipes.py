@@ -100,7 +100,7 @@ def test_a_registered_table_is_rendered(tmp_path, monkeypatch):
     assert "A toy table" in (tmp_path / "figures" / "cifar_clean" / "toy_table.tex").read_text()
 
 
-# --- add a data set for the CIFAR task: its loader (lib/train/cifar.py LOADERS, reading a module of
+# --- add a data set for the CIFAR task: its loader (lib/data/cifar_task.py LOADERS, reading a module of
 # lib/data), its entry in lib/vocab.py (CIFAR_TASK_DATASETS), its classes in lib/noise.py ---
 
 def _toy_images(folder, cfg):
@@ -124,11 +124,11 @@ def _toy_images(folder, cfg):
 def test_a_registered_data_set_trains_the_cifar_task_to_a_run_result(tmp_path, monkeypatch):
     from lib import noise
     from lib.analysis.build import data_label
-    from lib.train import cifar as T
+    from lib.data import cifar_task
 
     monkeypatch.setitem(vocab.CIFAR_TASK_DATASETS, "toy", vocab.DataSet(
         "four flat colours, tests only", "toy", "Toy colours (4 classes)", "Toy colours — not thesis numbers"))
-    monkeypatch.setitem(T.LOADERS, "toy", _toy_images)
+    monkeypatch.setitem(cifar_task.LOADERS, "toy", _toy_images)
     monkeypatch.setitem(noise.CIFAR_TASK_CLASSES, "toy", (4, (1, 2, 3, 0)))
     with pytest.raises(config.ConfigError, match="data_standin: must be false with dataset 'toy'"):
         config.resolve("cifar100", "mini", {"dataset": "toy"})

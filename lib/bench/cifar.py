@@ -34,7 +34,7 @@ from lib.config import resolve
 from lib.control import build_aees, build_optimizer
 from lib.results import resnet18_train_flops
 from lib.train.common import EpochTimer, set_seed
-from lib.train.loop import Stepper
+from lib.control.wiring import Stepper
 from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD, ensure_cifar100
 from lib.models import cifar_resnet18
 from lib.train import cifar as project

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,7 +19,9 @@ from pulseopt import AEES
 from pulseopt.modes import build_candidate_configs_from_axes
 
 from lib.control.fast import FastAEES
+from lib.control.internals import closed_episode_count
 from lib.control.peers import build_peer
+from lib.control.snapshots import ControllerLogger
 from lib.vocab import PEER_SPECS
 
 METHOD_NAMES = {"baseline": "Baseline", "adaptive": "AdaptiveScheduler", "random": "RandomScheduler"}
@@ -29,8 +32,6 @@ MODES_BY_METHOD = {"AdamW": "baseline", "AdaptiveScheduler": "adaptive", "Random
 def mode_of_method(method: str) -> str:
     """``baseline`` / ``adaptive`` / ``random``: the control mode a text task's ``method`` names."""
     return "baseline" if method in PEER_SPECS else MODES_BY_METHOD[method]
-RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
-               "computed and logged but ignored by the controllers.")
 
 
 def build_optimizer(params: Any, name: str, lr: float, weight_decay: float,
@@ -95,3 +96,79 @@ def candidate_blocks(lr_candidates: list[float], noise_candidates: list[float]) 
     }
 
 
+def control_mode(cfg: Any) -> str:
+    """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
+    return cfg.control_mode if hasattr(cfg, "control_mode") else mode_of_method(cfg.method)
+
+
+def aees_engine(cfg: Any) -> dict[str, Any]:
+    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
+    if cfg.aees_impl == "stock":
+        return {"aees_class": AEES}
+    return {"update_norm": cfg.update_norm}
+
+
+class Stepper:
+    """One optimizer step with or without AEES, and the episode-closing bookkeeping.
+
+    :meth:`start` (``aees.step_start``, ``zero_grad``) -> forward/backward by the caller ->
+    :meth:`finish` (``optimizer.step`` or ``aees.step_end``). A controller snapshot is taken
+    after each episode AEES closes (protocol 1.5): the episode count is AEES's own.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, aees: Any | None,
+                 logger: ControllerLogger | None) -> None:
+        self.optimizer = optimizer
+        self.aees = aees
+        self.logger = logger
+        self.global_step = 0
+
+    def start(self) -> None:
+        if self.aees is not None:
+            self.aees.step_start(self.global_step)
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def _snapshot_closed(self) -> None:
+        while self.logger.count < closed_episode_count(self.aees):
+            self.logger.on_episode_closed()
+
+    def finish(self, loss: torch.Tensor) -> None:
+        if self.aees is None:
+            self.optimizer.step()
+        else:
+            self.aees.step_end(loss)
+            self._snapshot_closed()
+        self.global_step += 1
+
+    def finalize(self) -> None:
+        """Close a trailing partial episode (and snapshot it), as ``episode_manager.finalize()``."""
+        if self.aees is None:
+            return
+        self.aees.finalize()
+        self._snapshot_closed()
+
+
+@dataclass
+class Control:
+    """What :func:`build_control` returns: the AEES wrapper (None for baseline), its logger, the stepper."""
+
+    aees: Any
+    logger: ControllerLogger | None
+    stepper: Stepper
+
+
+def build_control(optimizer: torch.optim.Optimizer, cfg: Any, **aees_options: Any) -> Control:
+    """Wrap ``optimizer`` as the config says (protocol 5): AEES (``aees_impl``: FastAEES or
+    stock) for adaptive/random runs, nothing for baseline; ``aees_options`` go to the AEES
+    constructor (an ``aees_class`` among them replaces the configured engine)."""
+    mode = control_mode(cfg)
+    # An explicit ``aees_class`` replaces the engine the config selects (and its keywords).
+    engine = {} if "aees_class" in aees_options else aees_engine(cfg)
+    aees = build_aees(optimizer, mode, cfg, **engine, **aees_options)
+    logger = None
+    if aees is not None:
+        logger = ControllerLogger(
+            aees, structured_control_mode=cfg.structured_control_mode,
+            context_mode=cfg.context_mode, control_mode=mode,
+            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
+    return Control(aees=aees, logger=logger, stepper=Stepper(optimizer, aees, logger))

@@ -13,7 +13,7 @@ All run state lives in one :class:`CifarRun` object.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,10 @@ from lib import DATA_DIR, repo_path
 from lib.config import CifarConfig
 from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.control.peers import BN_RECOMPUTE_BATCHES
-from lib.data import STANDIN_SEED
-from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
-from lib.data.fashion_mnist import load_fashion_mnist
+from lib.control.wiring import build_control
+from lib.data import cifar_task
+from lib.data.cifar import eval_batches, train_batches
 from lib.models import cifar_resnet18
-from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
 from lib.train import guard, loop, thesis_loop, thesis_machinery
 from lib.train.common import (
@@ -85,28 +84,11 @@ def start(cfg: CifarConfig) -> CifarRun:
     return run
 
 
-# How the CIFAR task reads each data set of lib.vocab.CIFAR_TASK_DATASETS: (its folder, the config) ->
-# CIFAR-shaped arrays (lib.data.cifar.CifarArrays).
-LOADERS: dict[str, Callable[[Path, CifarConfig], Any]] = {
-    # real images as a CPU-scale testbed (lib.data.fashion_mnist)
-    "fashion-mnist": lambda folder, cfg: load_fashion_mnist(folder, n_train=cfg.fmnist_n_train,
-                                                            n_test=cfg.fmnist_n_test),
-}
-
-
 def load_data(run: CifarRun) -> None:
-    """Phase 2: images to the device as uint8, label noise of protocol 4.1 on the train targets."""
+    """Phase 2: images (with the label noise of protocol 4.1 on the train targets: lib.data.cifar_task) to
+    the device as uint8."""
     cfg = run.cfg
-    other = CIFAR_TASK_DATASETS.get(cfg.dataset)
-    if other is not None:
-        data = LOADERS[cfg.dataset](DATA_DIR / other.folder, cfg)
-    elif cfg.data_standin:
-        data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=STANDIN_SEED,
-                               n_train=cfg.standin_n_train, n_test=cfg.standin_n_test)
-    else:
-        data = ensure_cifar100(DATA_DIR / "cifar100", standin=False)
-    noisy, meta = apply_cifar_label_noise(data.train_targets, cfg.label_noise_type,
-                                          cfg.label_noise_rate, cfg.seed, dataset=cfg.dataset)
+    data, noisy, meta = cifar_task.load(cfg, DATA_DIR)
     dev = run.device
     data.train_images = data.train_images.to(dev)
     data.test_images = data.test_images.to(dev)
@@ -123,6 +105,7 @@ def load_data(run: CifarRun) -> None:
         run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
             data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
             generator=run.data_generator, device=dev)
+    other = CIFAR_TASK_DATASETS.get(cfg.dataset)
     kind = (other.description if other is not None
             else "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100")
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
@@ -151,7 +134,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     else:
         run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
                                         cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
-        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        control = build_control(run.optimizer, cfg, **aees_options)
         run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)

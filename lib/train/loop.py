@@ -1,7 +1,9 @@
 """The one training loop both tasks run (protocol 1.5, 6.2, 6.3, 7.2).
 
-    control = build_control(optimizer, cfg)   # AEES (or none), controller logger, stepper
-    fit(run, task)                             # epochs: train pass, evaluate, record, checkpoint
+    fit(run, task)    # epochs: train pass, evaluate, record, checkpoint
+
+The run's optimizer step with or without AEES (``run.stepper``) comes from
+:func:`lib.control.wiring.build_control`.
 
 A task (:class:`Task`) supplies what differs between CIFAR-100 and the text tasks: its batches,
 the forward pass to (loss, logits), its FLOP counts, its evaluation, when its scheduler steps
@@ -19,12 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pulseopt import AEES
 
-from lib.control import ControllerLogger, build_aees
-from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
-from lib.control.wiring import mode_of_method
 from lib.results import save_run_result
 from lib.train import board, checkpoint, guard, live, preempt, progress
 from lib.train.common import (
@@ -35,84 +33,6 @@ from lib.train.common import (
 )
 from lib.train.rehearsal import capped, mark_result
 from lib.train.state import RunState
-
-
-def control_mode(cfg: Any) -> str:
-    """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
-    return cfg.control_mode if hasattr(cfg, "control_mode") else mode_of_method(cfg.method)
-
-
-def aees_engine(cfg: Any) -> dict[str, Any]:
-    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
-    if cfg.aees_impl == "stock":
-        return {"aees_class": AEES}
-    return {"update_norm": cfg.update_norm}
-
-
-class Stepper:
-    """One optimizer step with or without AEES, and the episode-closing bookkeeping.
-
-    :meth:`start` (``aees.step_start``, ``zero_grad``) -> forward/backward by the caller ->
-    :meth:`finish` (``optimizer.step`` or ``aees.step_end``). A controller snapshot is taken
-    after each episode AEES closes (protocol 1.5): the episode count is AEES's own.
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer, aees: Any | None,
-                 logger: ControllerLogger | None) -> None:
-        self.optimizer = optimizer
-        self.aees = aees
-        self.logger = logger
-        self.global_step = 0
-
-    def start(self) -> None:
-        if self.aees is not None:
-            self.aees.step_start(self.global_step)
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def _snapshot_closed(self) -> None:
-        while self.logger.count < closed_episode_count(self.aees):
-            self.logger.on_episode_closed()
-
-    def finish(self, loss: torch.Tensor) -> None:
-        if self.aees is None:
-            self.optimizer.step()
-        else:
-            self.aees.step_end(loss)
-            self._snapshot_closed()
-        self.global_step += 1
-
-    def finalize(self) -> None:
-        """Close a trailing partial episode (and snapshot it), as ``episode_manager.finalize()``."""
-        if self.aees is None:
-            return
-        self.aees.finalize()
-        self._snapshot_closed()
-
-
-@dataclass
-class Control:
-    """What :func:`build_control` returns: the AEES wrapper (None for baseline), its logger, the stepper."""
-
-    aees: Any
-    logger: ControllerLogger | None
-    stepper: Stepper
-
-
-def build_control(optimizer: torch.optim.Optimizer, cfg: Any, **aees_options: Any) -> Control:
-    """Wrap ``optimizer`` as the config says (protocol 5): AEES (``aees_impl``: FastAEES or
-    stock) for adaptive/random runs, nothing for baseline; ``aees_options`` go to the AEES
-    constructor (an ``aees_class`` among them replaces the configured engine)."""
-    mode = control_mode(cfg)
-    # An explicit ``aees_class`` replaces the engine the config selects (and its keywords).
-    engine = {} if "aees_class" in aees_options else aees_engine(cfg)
-    aees = build_aees(optimizer, mode, cfg, **engine, **aees_options)
-    logger = None
-    if aees is not None:
-        logger = ControllerLogger(
-            aees, structured_control_mode=cfg.structured_control_mode,
-            context_mode=cfg.context_mode, control_mode=mode,
-            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
-    return Control(aees=aees, logger=logger, stepper=Stepper(optimizer, aees, logger))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from transformers import AutoModelForSequenceClassification  # noqa: E402
 
 from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
 from lib.control import build_optimizer, build_step_scheduler, nlp_warmup_steps  # noqa: E402
+from lib.control.wiring import build_control, control_mode  # noqa: E402
 from lib.data import STANDIN_MODEL, STANDIN_SEED  # noqa: E402
 from lib.vocab import AGNEWS_NOISE_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
@@ -197,11 +198,11 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     if thesis_machinery.uses_thesis_machinery(cfg):  # the objects the thesis runner built (protocol 2.4)
         thesis_machinery.refuse_aees_options(aees_options)
         run.optimizer, run.aees, run.logger, run.stepper = thesis_loop.build(run.model.parameters(), cfg,
-                                                                             loop.control_mode(cfg))
+                                                                             control_mode(cfg))
     else:
         run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
                                         total_steps=total, fine_tuning=True)
-        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        control = build_control(run.optimizer, cfg, **aees_options)
         run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or total
     warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
