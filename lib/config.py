@@ -23,17 +23,33 @@ from typing import Any
 
 from lib.config_values import ConfigError, coerce, require
 from lib.profiles import MANAGED_RUN_VALUES, PROFILES
-from lib.vocab import AGNEWS_NOISE_SEED, PEERS, PRODIGY_DEFAULT_LR, is_managed
+from lib.vocab import AGNEWS_NOISE_SEED, CIFAR_TASK_DATASETS, PEER_SPECS, is_managed
 
 
-# The schedule-free peers (beyond the thesis; lib.control.peers builds them).
-TEXT_OPTIMIZER_METHODS = ("AdamW", *PEERS)  # NLP ``method`` values that are a baseline optimizer
+# The peers (beyond the thesis; lib.vocab.PEER_SPECS, built by lib.control.peers) are read from their table
+# when a run is validated, so that a peer registered there is a valid choice everywhere.
+def _peers() -> tuple[str, ...]:
+    return tuple(PEER_SPECS)
 
 
-CIFAR_DATASETS = ("cifar100", "fashion-mnist")  # the CIFAR task's data (lib.noise.CIFAR_TASK_CLASSES)
+def _text_optimizer_methods() -> tuple[str, ...]:  # NLP ``method`` values that are a baseline optimizer
+    return ("AdamW", *_peers())
 
 
-def _f(default: Any, doc: str, choices: tuple | None = None) -> Any:
+def _peer_doc() -> str:
+    """What the ``optimizer`` comment says of the peers: which they are, and their default LRs."""
+    count = ("one", "two", "three", "four", "five", "six")[len(PEER_SPECS) - 1]
+    lrs = "".join(f"; {name}'s lr defaults to {p.default_lr}" for name, p in PEER_SPECS.items()
+                  if p.default_lr is not None)
+    return f"{' | '.join(PEER_SPECS)} (the last {count}: peers beyond the thesis, lib.control.peers{lrs})"
+
+
+def _cifar_datasets() -> tuple[str, ...]:  # the CIFAR task's data (lib.vocab.CIFAR_TASK_DATASETS)
+    return ("cifar100", *CIFAR_TASK_DATASETS)
+
+
+def _f(default: Any, doc: str, choices: tuple | Any = None) -> Any:
+    """A config field: default, one-line doc, allowed values (a tuple, or a function giving them)."""
     meta = {"doc": doc, "choices": choices}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
@@ -88,8 +104,7 @@ class CifarConfig:
     batch_size: int = _f(128, "batch size, > 0")
     lr: float = _f(1e-3, "base learning rate, > 0 (thesis: AdamW 1e-3, SGD 0.1)")
     weight_decay: float = _f(1e-4, "weight decay, ≥ 0")
-    optimizer: str = _f("AdamW", "AdamW | SGD | ScheduleFreeAdamW | Prodigy (the last two: peers beyond the "
-                        "thesis, lib.control.peers; Prodigy's lr defaults to 1.0)", ("AdamW", "SGD", *PEERS))
+    optimizer: str = _f("AdamW", f"AdamW | SGD | {_peer_doc()}", lambda: ("AdamW", "SGD", *_peers()))
     momentum: float = _f(0.9, "SGD momentum, ≥ 0 (recorded for AdamW too)")
     lr_scheduler: str = _f("none", "epoch-level schedule: none | cosine | linear | warmup_linear",
                            ("none", "cosine", "linear", "warmup_linear"))
@@ -112,9 +127,8 @@ class CifarConfig:
     run_tag: str | None = _f(None, "free text stored as run_tag")
     output: str = _f("", "RunResult JSON path ('': results/scratch/cifar100_<control_mode>_<optimizer>_seed<seed>.json)")
     # --- project fields (beyond the thesis flags) ---
-    dataset: str = _f("cifar100", "cifar100 (thesis: CIFAR-100, or its offline stand-in with data_standin) | "
-                      "fashion-mnist (real Fashion-MNIST images padded to 32x32 RGB, a CPU-scale stand-in "
-                      "testbed, lib.data.fashion_mnist)", CIFAR_DATASETS)
+    dataset: str = _f("cifar100", "cifar100 (thesis: CIFAR-100, or its offline stand-in with data_standin) | " + " | ".join(
+        f"{name} ({d.doc})" for name, d in CIFAR_TASK_DATASETS.items()), _cifar_datasets)
     data_standin: bool = _f(False, "use the offline CIFAR-100 stand-in instead of the real data")
     standin_n_train: int = _f(50000, "stand-in training images, > 0")
     standin_n_test: int = _f(10000, "stand-in test images, > 0")
@@ -142,10 +156,10 @@ class _TextFlags:
     """The thesis flags shared by SST-2 and AG News (protocol 2.1; AG News adds the noise flags)."""
 
     method: str = _f("AdamW", "AdamW (baseline) | AdaptiveScheduler (AEES) | RandomScheduler | "
-                     "ScheduleFreeAdamW / Prodigy (baselines with a peer optimizer, beyond the thesis)",
-                     ("AdamW", "AdaptiveScheduler", "RandomScheduler", *PEERS))
-    optimizer: str = _f("AdamW", "base optimizer that method drives: AdamW | ScheduleFreeAdamW | Prodigy; a "
-                        "baseline method names it itself (beyond the thesis, lib.control.peers)", ("AdamW", *PEERS))
+                     f"{' / '.join(PEER_SPECS)} (baselines with a peer optimizer, beyond the thesis)",
+                     lambda: ("AdamW", "AdaptiveScheduler", "RandomScheduler", *_peers()))
+    optimizer: str = _f("AdamW", f"base optimizer that method drives: AdamW | {' | '.join(PEER_SPECS)}; a "
+                        "baseline method names it itself (beyond the thesis, lib.control.peers)", _text_optimizer_methods)
     epochs: int = _f(3, "training epochs, > 0 (thesis runs: 5)")
     batch_size: int = _f(16, "batch size, > 0")
     lr: float = _f(5e-5, "base learning rate of AdamW, > 0")
@@ -245,6 +259,7 @@ def validate(cfg: Any) -> None:
     """The validation rules of the task's thesis runner (protocol 1.1 / 2.1 / 3) and the project fields."""
     for f in dataclasses.fields(cfg):
         choices = f.metadata.get("choices")
+        choices = choices() if callable(choices) else choices
         value = getattr(cfg, f.name)
         if choices is not None and value not in choices:
             raise ConfigError(f"{f.name}: must be one of {', '.join(choices)}; got {value!r}")
@@ -259,8 +274,9 @@ def validate(cfg: Any) -> None:
     require(cfg.reward_epsilon > 0, "reward_epsilon", "> 0", cfg.reward_epsilon)
     require(cfg.reward_clip_min <= cfg.reward_clip_max, "reward_clip_min",
              f"<= reward_clip_max ({cfg.reward_clip_max})", cfg.reward_clip_min)
-    if cfg.optimizer == "ScheduleFreeAdamW" and cfg.lr_scheduler != "none":
-        raise ConfigError(f"lr_scheduler: must be none with optimizer ScheduleFreeAdamW (it replaces the "
+    peer = PEER_SPECS.get(cfg.optimizer)
+    if peer is not None and peer.own_schedule and cfg.lr_scheduler != "none":
+        raise ConfigError(f"lr_scheduler: must be none with optimizer {cfg.optimizer} (it replaces the "
                           f"schedule; its warmup is built in), got {cfg.lr_scheduler!r}")
     if isinstance(cfg, CifarConfig):
         _validate_cifar(cfg)
@@ -275,10 +291,10 @@ def _validate_cifar(cfg: CifarConfig) -> None:
     if cfg.scheduler_t_max is not None:
         require(cfg.scheduler_t_max > 0, "scheduler_t_max", "> 0 (or None for epochs)", cfg.scheduler_t_max)
     require(0.0 <= cfg.label_noise_rate <= 1.0, "label_noise_rate", "in [0, 1]", cfg.label_noise_rate)
+    if cfg.dataset != "cifar100" and cfg.data_standin:
+        raise ConfigError(f"data_standin: must be false with dataset {cfg.dataset!r} (the offline stand-in is "
+                          f"CIFAR-100's; {cfg.dataset} is read from its own files)")
     if cfg.dataset == "fashion-mnist":
-        if cfg.data_standin:
-            raise ConfigError("data_standin: must be false with dataset 'fashion-mnist' (the offline stand-in is "
-                              "CIFAR-100's; Fashion-MNIST is read from its real files)")
         for name, top in (("fmnist_n_train", 60_000), ("fmnist_n_test", 10_000)):
             value = getattr(cfg, name)
             require(10 <= value <= top and value % 10 == 0, name,
@@ -321,15 +337,16 @@ def resolve(task: str, profile: str, params: dict[str, Any] | None = None) -> An
         raise ConfigError(f"unknown parameter(s) {', '.join(unknown)} for task {task}{why}; "
                           f"allowed: {', '.join(fields)}")
     values = {**PROFILES[profile].get(task, {}), **given}
-    if task != "cifar100" and values.get("method", "AdamW") in TEXT_OPTIMIZER_METHODS:
+    if task != "cifar100" and values.get("method", "AdamW") in _text_optimizer_methods():
         method = values.get("method", "AdamW")
         if "optimizer" in given and given["optimizer"] != method:
             raise ConfigError(f"optimizer: method {method!r} is a baseline of its own optimizer, got optimizer "
                               f"{given['optimizer']!r}; leave optimizer out, or use method AdaptiveScheduler / "
                               "RandomScheduler to drive it")
         values["optimizer"] = method
-    if values.get("optimizer") == "Prodigy" and "lr" not in given:
-        values["lr"] = PRODIGY_DEFAULT_LR
+    peer = PEER_SPECS.get(values.get("optimizer"))
+    if peer is not None and peer.default_lr is not None and "lr" not in given:
+        values["lr"] = peer.default_lr
     if values.get("machinery") == "thesis":
         _thesis_machinery(values, given, set(fields))
     kwargs = {name: coerce(name, hints[name], value) for name, value in values.items()}
@@ -373,7 +390,7 @@ def _thesis_machinery(values: dict[str, Any], given: dict[str, Any], fields: set
                               f"{', '.join(f'{k}={v!r}' for k, v in _THESIS_MACHINERY_VALUES.items())}), "
                               f"got {given[name]!r}")
         values[name] = want
-    if values.get("optimizer") in PEERS:
+    if values.get("optimizer") in PEER_SPECS:
         raise ConfigError(f"machinery: 'thesis' times the thesis optimizers (AdamW, SGD), got optimizer "
                           f"{values['optimizer']!r}")
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lib.params import NOTEBOOK_ONLY, RESULT_NEUTRAL_FIELDS
+from lib import config
+from lib.profiles import PROFILES
 
 IGNORED_FIELDS = RESULT_NEUTRAL_FIELDS  # one set, shared with lib.train.checkpoint
 
@@ -37,7 +39,6 @@ def same(a: Any, b: Any) -> bool:
 def resolved_config(task: str, profile: str, parameters: Mapping[str, Any]) -> Any:
     """The run configuration a notebook builds from a run's planned parameters (lib.config, torch-free).
     A bad parameter raises :class:`ParameterError` naming the run."""
-    from lib import config
 
     try:
         return config.resolve(task, profile, {k: v for k, v in parameters.items() if k not in NOTEBOOK_ONLY})
@@ -54,7 +55,6 @@ def expected_config(task: str, profile: str, parameters: Mapping[str, Any],
     params = {k: v for k, v in parameters.items() if k not in NOTEBOOK_ONLY}
     if not resolve:
         return {k: v for k, v in params.items() if k not in IGNORED_FIELDS}
-    from lib.profiles import PROFILES
 
     keys = (set(params) | set(PROFILES.get(profile, {}).get(task, {}))) - IGNORED_FIELDS
     cfg = resolved_config(task, profile, parameters)

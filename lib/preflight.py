@@ -16,15 +16,19 @@ import argparse
 import math
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lib import DATA_DIR, HF_CACHE_DIR, RESULTS_DIR
 from lib.data import fashion_mnist_files as fmf
 from lib.data.prepare import ALL, FETCH_CIFAR, PRETOKENIZE, WARM_MODEL
 from lib.replica import read_marker
 from lib.vocab import AGNEWS, AGNEWS_NOISY, SST2, noise_tag, split_tag, tokenized_dir_name
+from lib.config import PROFILES
+from lib.grids.definitions import GRIDS
+from lib.grids.plan import grid_runs
+from lib.grids.cells import profile_value
 
 MODEL = "distilbert-base-uncased"
 # Tokenized-cache key files (lib.data.text) that the thesis runs need, per pretokenize run.
@@ -84,8 +88,6 @@ def check_fashion_mnist(data_dir: Path) -> Item:
 
 
 def cifar_dataset(profile: str) -> str:
-    from lib.config import PROFILES
-
     return PROFILES[profile].get("cifar100", {}).get("dataset", "cifar100")
 
 
@@ -118,9 +120,6 @@ def check_model(hf_cache: Path) -> Item:
 
 
 def _runs(profile: str) -> list:
-    from lib.grids.definitions import GRIDS
-    from lib.grids.plan import grid_runs
-
     return [r for name in GRIDS for r in grid_runs(name, profile, parents="upper-bound")]
 
 
@@ -141,50 +140,17 @@ def check_disk(results_dir: Path, profile: str, concurrent: int) -> Item:
     return Item("disk", True, text)
 
 
-def step_seconds(task: str, device: str) -> float:
-    """Seconds of one optimizer step of the thesis model and batch on ``device`` (after one warm-up)."""
-    import torch
-    import torch.nn.functional as F
+def _torch_part() -> Any:
+    """The preflight's parts that need torch (:mod:`lib.preflight_torch`)."""
+    # torch and torchvision: only for a Fashion-MNIST check, a step timing or a fetch, so that importing
+    # this module (make runs-status, the rehearsal) stays light
+    from lib import preflight_torch
 
-    if task == "cifar100":
-        from lib.models import cifar_resnet18
-
-        model = cifar_resnet18(num_classes=100, width=64).to(device)
-        x = torch.randn(128, 3, 32, 32, device=device)
-        y = torch.zeros(128, dtype=torch.long, device=device)
-
-        def loss():
-            return F.cross_entropy(model(x), y)
-    else:
-        from transformers import DistilBertConfig, DistilBertForSequenceClassification
-
-        model = DistilBertForSequenceClassification(DistilBertConfig(num_labels=4)).to(device)  # base size
-        ids = torch.ones(16, STEP_SHAPES[task], dtype=torch.long, device=device)
-        y = torch.zeros(16, dtype=torch.long, device=device)
-
-        def loss():
-            return model(input_ids=ids, labels=y).loss
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    times = []
-    for _ in range(2):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss().backward()
-        opt.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return times[-1]
+    return preflight_torch
 
 
 def estimate_hours(profile: str, device: str) -> tuple[Item, dict[str, float]]:
-    from lib.grids.cells import profile_value
-    from lib.grids.definitions import GRIDS
-    from lib.grids.plan import grid_runs
-
-    per_step = {task: step_seconds(task, device) for task in TRAIN_SIZE}
+    per_step = {task: _torch_part().step_seconds(task, device, STEP_SHAPES.get(task, 0)) for task in TRAIN_SIZE}
     hours: dict[str, float] = {}
     for name in GRIDS:
         total = 0.0
@@ -226,18 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="put Fashion-MNIST into data/fashion-mnist (Debian package, else torchvision download) and stop")
     args = ap.parse_args(argv)
     if args.fetch_fashion_mnist:
-        from lib.data import fashion_mnist as fm
-
-        root = DATA_DIR / "fashion-mnist"
-        if fm.missing_files(root) and not fm.install_from_debian(root):
-            fm.fetch(root)
-        print(f"Fashion-MNIST ready in {fm.raw_dir(root)}")
+        _torch_part().fetch_fashion_mnist(DATA_DIR / "fashion-mnist")
         return 0
     if args.fetch_cifar:
-        from lib.data.cifar import ensure_cifar100
-
-        arrays = ensure_cifar100(DATA_DIR / "cifar100", standin=False, download=True)
-        print(f"CIFAR-100 ready in {DATA_DIR / 'cifar100'}: {len(arrays.train_targets)} / {len(arrays.test_targets)}")
+        _torch_part().fetch_cifar(DATA_DIR / "cifar100")
         return 0
     items = preflight(args.profile, measure=not args.no_measure, concurrent=args.concurrent)
     for it in items:

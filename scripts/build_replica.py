@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lib.replica import build_replica  # noqa: E402
+from lib.replica.build import build_replica  # noqa: E402
 
 
 def main() -> int:

@@ -5,7 +5,7 @@ from pulseopt import AEES
 
 from lib import config
 from lib.control import build_aees, build_optimizer, candidate_blocks, episode_logs
-from lib.train.loop import build_control
+from lib.control.wiring import build_control
 
 
 def drive(params, steps=23, aees_class=AEES):

@@ -193,13 +193,14 @@ def _row(task: str, **config_values) -> dict:
 def test_analysis_label_comes_from_the_recorded_dataset():
     import pandas as pd
 
-    from lib.analysis.build import DATASET_LABELS, STANDIN_LABEL, Runs, data_label
+    from lib.analysis.build import STANDIN_LABEL, Runs, data_label
+    from lib.vocab import CIFAR_TASK_DATASETS
 
     fmnist = {**_row("cifar100", dataset="fashion-mnist", data_standin=False), "path": "a.json"}
     older = {**_row("cifar100", data_standin=True), "path": "b.json"}  # a run from before the key: CIFAR-100
     nlp = {**_row("sst2", data_standin=True), "path": "c.json"}
     assert (fmnist["dataset"], older["dataset"], nlp["dataset"]) == ("fashion-mnist", "cifar100", "sst2")
-    label = DATASET_LABELS["fashion-mnist"]
+    label = CIFAR_TASK_DATASETS["fashion-mnist"].label
     assert label == "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers"
     assert data_label(pd.DataFrame([fmnist])) == label
     assert data_label(pd.DataFrame([older, nlp])) == STANDIN_LABEL

@@ -1,4 +1,5 @@
-"""The layers of ``lib`` import one way, and the light modules stay light.
+"""The layers of ``lib`` import one way, the light modules stay light, and imports sit at the head of a
+module but for a few that say why.
 
 (a) No import cycle: the graph of ``lib``'s imports, read with ``ast`` from every file, module-level
 and function-level imports alike, has no cycle between two packages (``lib.data`` <-> ``lib.replica``)
@@ -100,6 +101,43 @@ def test_the_graph_sees_function_level_imports(tmp_path: Path) -> None:
     assert imports_of(f) == {"lib.grids.state", "lib.vocab"}
     assert sorted(cycle({("lib.train", "lib.grids"): "t -> g", ("lib.grids", "lib.train"): "g -> t"})) == \
         ["g -> t", "t -> g"]
+
+
+MAX_FUNCTION_LEVEL_IMPORTS = 5
+
+
+def function_level_imports(path: Path) -> list[tuple[int, bool]]:
+    """(line, says why) of every import of the project's own modules inside a function of ``path``: why is a
+    comment on the import's line or on the line above it."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    found: dict[int, bool] = {}
+    for fn in ast.walk(ast.parse(text)):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            own = (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "lib" for a in node.names)) or \
+                (isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").split(".")[0] == "lib"))
+            if own:
+                here, above = lines[node.lineno - 1], lines[node.lineno - 2] if node.lineno > 1 else ""
+                found[node.lineno] = "#" in here or above.strip().startswith("#")
+    return sorted(found.items())
+
+
+def test_function_level_imports_are_few_and_each_says_why() -> None:
+    """An import inside a function hides a dependency from the reader of the module's head; each one is
+    there for a reason (keeping torch, pandas or transformers out of a light import) that a comment gives."""
+    found = {f"{path.relative_to(ROOT)}:{line}": why for path in MODULES.values()
+             for line, why in function_level_imports(path)}
+    assert len(found) <= MAX_FUNCTION_LEVEL_IMPORTS, sorted(found)
+    assert [place for place, why in found.items() if not why] == []
+
+
+def test_the_count_sees_nested_and_relative_imports(tmp_path: Path) -> None:
+    f = tmp_path / "m.py"
+    f.write_text("import lib.vocab\n\ndef f():\n    def g():\n        from lib import config\n"
+                 "    # why\n    from . import x\n    import json\n")
+    assert function_level_imports(f) == [(5, False), (7, True)]
 
 
 def test_vocab_imports_nothing_of_the_project() -> None:

@@ -56,8 +56,9 @@ def test_preflight_sees_prepared_pieces_and_rejects_the_replica(tmp_path, monkey
 
 def test_preflight_estimate_counts_every_thesis_run(monkeypatch):
     from lib import preflight as P
+    from lib import preflight_torch
 
-    monkeypatch.setattr(P, "step_seconds", lambda task, device: 0.1)
+    monkeypatch.setattr(preflight_torch, "step_seconds", lambda task, device, length: 0.1)
     item, hours = P.estimate_hours("thesis", "cpu")
     # cifar-clean: 40 runs x 200 epochs x 391 steps x 0.1 s x 1.1
     assert hours["cifar-clean"] == pytest.approx(40 * 200 * 391 * 0.1 * P.EVAL_FACTOR / 3600)

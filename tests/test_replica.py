@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from lib.replica import MARKER, build_replica, read_marker
+from lib.replica import MARKER, read_marker
+from lib.replica.build import build_replica
 
 
 @pytest.fixture(scope="module")

@@ -25,22 +25,18 @@ import pandas as pd
 
 from lib.analysis.aggregate import GROUP_KEYS, METRICS, group_stats, select
 from lib.analysis.load import load_run
+from lib.vocab import CIFAR_TASK_DATASETS
 
 STANDIN_LABEL = "offline stand-in — not thesis numbers"
-# Real data sets that stand in for a thesis data set, by the ``config.dataset`` their runs record.
-DATASET_LABELS = {
-    "fashion-mnist": "Fashion-MNIST, real images, 10 classes — a stand-in for CIFAR-100, not thesis numbers",
-}
-
-
 def data_label(df: pd.DataFrame) -> str | None:
     """What the runs of ``df`` show when it is not the thesis data, else None: the one place every table,
     figure, CSV and report page takes its label from. A real-image testbed (``dataset`` column) names itself;
     runs on the offline stand-ins add the stand-in label."""
     if not len(df):
         return None
-    parts = [DATASET_LABELS[d] for d in sorted(set(df.get("dataset", pd.Series(dtype=object)).dropna()))
-             if d in DATASET_LABELS]
+    # real data sets that stand in for a thesis data set, by the ``config.dataset`` their runs record
+    parts = [CIFAR_TASK_DATASETS[d].label for d in sorted(set(df.get("dataset", pd.Series(dtype=object)).dropna()))
+             if d in CIFAR_TASK_DATASETS]
     if df["standin"].fillna(False).astype(bool).any():
         parts.append(STANDIN_LABEL if not parts else f"other tasks: {STANDIN_LABEL}")
     return "; ".join(parts) or None

@@ -31,6 +31,8 @@ from lib.analysis.aggregate import paired_stats
 from lib.analysis.build import NUMBER_COLUMNS, Built, Runs
 from lib.analysis.labels import latex_label
 from lib.analysis.reference import thesis_numbers
+from lib.analysis.tables_cifar import cifar_rows
+from lib.analysis.tables_nlp import nlp_rows
 
 BEST_FIXED = "best fixed multiplier"
 FIXED = ("Fixed ×0.5", "Fixed ×1.0", "Fixed ×2.0")
@@ -214,8 +216,6 @@ class ArchiveEvidence:
 
     def seeds(self, table: str, block: str, row: str, metric: str) -> pd.Series:
         """Per-seed values (display units) of one table row, indexed by seed."""
-        from lib.analysis.tables_cifar import cifar_rows
-        from lib.analysis.tables_nlp import nlp_rows
 
         scratch = Built()
         if table in NLP_KEYS:

@@ -33,11 +33,13 @@ import pandas as pd
 
 from lib.analysis import freshness
 from lib.analysis.chapters import CHAPTER_TEXT, COVERAGE_NOTE, SHAPE_NOTE
+from lib.analysis.controller import coverage, coverage_summary
 from lib.analysis.display import alt_text, table_html
 from lib.analysis.plots import mark_standin
 from lib.analysis.reference import SOURCES, compare, thesis_table
 from lib.analysis.registry import REGISTRY, artifact_ids
 from lib.analysis.render import Context, build, open_archive, rel, write_reproduction, write_text
+from lib.analysis.shape import checks_summary, shape_checks
 from lib.vocab import CHAPTERS
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")
@@ -92,10 +94,8 @@ def _counterpart(ctx: Context, art: str) -> str:
 def _extras(ctx: Context, art: str, label: str | None) -> tuple[str, str]:
     """Prose before / a table after an artifact: the AEES-Dual coverage note (X1), the shape checks (X5)."""
     if art == "X1":
-        from lib.analysis.controller import coverage, coverage_summary
         return markdown(COVERAGE_NOTE + "\n\n" + coverage_summary(coverage(ctx.runs))), ""
     if art == "X5":
-        from lib.analysis.shape import checks_summary, shape_checks
         checks = shape_checks(ctx.runs)
         unmet = checks.loc[~checks["passed"].astype(bool), ["name", "blocking", "value", "op", "threshold", "detail"]]
         head = markdown(SHAPE_NOTE + "\n\n" + checks_summary(checks) + ("." if unmet.empty else "; the others:"))

@@ -17,6 +17,7 @@ from lib.analysis import claims, compute_figure, controller, figures, peers, sha
     tables_checkpoints, tables_cifar, tables_compute, tables_nlp
 from lib.analysis.build import Built, Runs
 from lib.vocab import CHAPTERS
+from lib.grids.definitions import GRIDS
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,6 @@ def artifact_ids(chapter: str | None = None) -> list[str]:
 
 def input_grids(art: str) -> tuple[str, ...]:
     """The grids whose cells or aliases name ``art`` in their ``tables`` (lib.grids.definitions)."""
-    from lib.grids.definitions import GRIDS
 
     return tuple(g.name for g in GRIDS.values()
                  if any(art in row.tables for row in (*g.cells, *g.aliases)))

@@ -23,18 +23,21 @@ import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pulseopt
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from lib.bench.core import Trainer, Variant, epoch_round
 from lib.config import resolve
 from lib.control import build_aees, build_optimizer
 from lib.results import resnet18_train_flops
 from lib.train.common import EpochTimer, set_seed
-from lib.train.loop import Stepper
+from lib.control.wiring import Stepper
+from lib.data.cifar import ensure_cifar100
+from lib.models import cifar_resnet18
+from lib.train import cifar as project
+from lib.train import guard, thesis_machinery
 
 # torchvision (and PIL) are imported where used: without them only this task is skipped.
 
@@ -63,7 +66,6 @@ def describe(size: CifarSize) -> str:
 
 def load_data(size: CifarSize, data_dir: Path) -> Any:
     """The stand-in (``CifarArrays``) with enough images for one thesis round (warm-up + timed)."""
-    from lib.data.cifar import ensure_cifar100
 
     n = max((size.steps + size.thesis_warmup) * size.batch_size, 100)
     return ensure_cifar100(Path(data_dir) / f"cifar100-standin-{n}", standin=True, seed=0,
@@ -83,38 +85,16 @@ def _config(v: Variant, size: CifarSize, device: str, seed: int) -> Any:
         "epochs": 1})
 
 
-class _PilCifar(Dataset):
-    """What ``torchvision.datasets.CIFAR100`` does per item: ``Image.fromarray`` + transform."""
-
-    def __init__(self, images_hwc: np.ndarray, targets: list[int], transform: Any) -> None:
-        from PIL import Image
-
-        self.images, self.targets, self.transform = images_hwc, targets, transform
-        self.to_pil = Image.fromarray
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
-        return self.transform(self.to_pil(self.images[i])), self.targets[i], i
-
-
 def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: int) -> Trainer:
-    from torchvision import transforms as T
-
-    from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
-    from lib.models import cifar_resnet18
-
     cfg = _config(v, size, device.type, seed)
     set_seed(seed)
     model = cifar_resnet18(num_classes=100, width=size.width).to(device)
     opt = build_optimizer(model.parameters(), "AdamW", cfg.lr, cfg.weight_decay)
     aees = build_aees(opt, cfg.control_mode, cfg, aees_class=pulseopt.AEES)
     n = (size.steps + size.thesis_warmup) * size.batch_size
-    transform = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
-                           T.Normalize(CIFAR100_MEAN, CIFAR100_STD)])
-    dataset = _PilCifar(data.train_images[:n].permute(0, 2, 3, 1).numpy(), data.train_targets[:n],
-                        transform)
+    transform, _ = thesis_machinery.cifar_transforms()  # the thesis' PIL pipeline, as machinery=thesis runs it
+    dataset = thesis_machinery.PilCifar(data.train_images[:n].permute(0, 2, 3, 1).numpy(), data.train_targets[:n],
+                                        transform)
     loader = DataLoader(dataset, batch_size=size.batch_size, shuffle=True, num_workers=size.workers,
                         pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(seed))
     state = {"step": 0, "loss_sum": 0.0, "correct": 0, "flops": 0.0}
@@ -150,9 +130,6 @@ def _thesis(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: 
 
 
 def _project(v: Variant, size: CifarSize, data: Any, device: torch.device, seed: int) -> Trainer:
-    from lib.train import cifar as project
-    from lib.train import guard
-
     cfg = _config(v, size, device.type, seed)
     run = project.start(cfg)  # seeds like a real run
     guard.release(run.output)  # the bench writes no RunResult: it holds no run's lock

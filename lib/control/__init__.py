@@ -3,7 +3,7 @@
 ``lib.control.internals`` is the only module of the project that touches pulseopt internals.
 """
 
-from lib.control.peers import PEER_OPTIMIZERS, evaluation_weights, is_schedule_free
+from lib.control.peers import evaluation_weights, is_schedule_free
 from lib.control.schedulers import (
     build_epoch_scheduler,
     build_step_scheduler,
@@ -22,7 +22,6 @@ from lib.vocab import episode_logs
 
 __all__ = [
     "METHOD_NAMES",
-    "PEER_OPTIMIZERS",
     "ControllerLogger",
     "evaluation_weights",
     "is_schedule_free",

@@ -50,9 +50,6 @@ from typing import Any
 
 import torch
 
-from lib.vocab import PEERS
-
-PEER_OPTIMIZERS = PEERS
 SF_WARMUP_FRACTION = 0.05  # of all optimizer steps (the schedulefree README recommends a warmup)
 SF_BETAS = (0.9, 0.999)  # schedulefree defaults
 # prodigyopt README: d_coef (default 1.0) is the knob to tune, 0.5 or 0.1 giving a smaller step. Training from scratch (CIFAR): the default. Fine-tuning
@@ -68,25 +65,43 @@ def sf_warmup_steps(total_steps: int) -> int:
     return max(1, round(SF_WARMUP_FRACTION * total_steps))
 
 
+def _schedule_free(params: Any, lr: float, weight_decay: float, total_steps: int,
+                   fine_tuning: bool) -> torch.optim.Optimizer:
+    from schedulefree import AdamWScheduleFree
+
+    opt = AdamWScheduleFree(params, lr=lr, betas=SF_BETAS, weight_decay=weight_decay,
+                            warmup_steps=sf_warmup_steps(total_steps))
+    opt.train()  # step() refuses to run in eval mode
+    return opt
+
+
+def _prodigy(params: Any, lr: float, weight_decay: float, total_steps: int,
+             fine_tuning: bool) -> torch.optim.Optimizer:
+    from prodigyopt import Prodigy
+
+    with contextlib.redirect_stdout(None):  # it prints "Using decoupled weight decay"
+        d_coef = PRODIGY_D_COEF["fine_tuning" if fine_tuning else "from_scratch"]
+        return Prodigy(params, lr=lr, d_coef=d_coef, weight_decay=weight_decay,
+                       decouple=True, safeguard_warmup=False, use_bias_correction=False)
+
+
+# How each peer of lib.vocab.PEER_SPECS is built: (params, lr, weight_decay, total_steps, fine_tuning) ->
+# the optimizer, with its authors' settings (module docstring).
+BUILDERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "ScheduleFreeAdamW": _schedule_free,
+    "Prodigy": _prodigy,
+}
+
+
 def build_peer(params: Any, name: str, lr: float, weight_decay: float, total_steps: int,
                fine_tuning: bool = False) -> torch.optim.Optimizer:
-    """A peer optimizer with its authors' settings (module docstring); Schedule-Free starts in train mode.
-    ``fine_tuning``: a pre-trained model (the NLP tasks), which picks Prodigy's smaller ``d_coef``."""
-    if name == "ScheduleFreeAdamW":
-        from schedulefree import AdamWScheduleFree
-
-        opt = AdamWScheduleFree(params, lr=lr, betas=SF_BETAS, weight_decay=weight_decay,
-                                warmup_steps=sf_warmup_steps(total_steps))
-        opt.train()  # step() refuses to run in eval mode
-        return opt
-    if name == "Prodigy":
-        from prodigyopt import Prodigy
-
-        with contextlib.redirect_stdout(None):  # it prints "Using decoupled weight decay"
-            d_coef = PRODIGY_D_COEF["fine_tuning" if fine_tuning else "from_scratch"]
-            return Prodigy(params, lr=lr, d_coef=d_coef, weight_decay=weight_decay,
-                           decouple=True, safeguard_warmup=False, use_bias_correction=False)
-    raise ValueError(f"optimizer: peer optimizers are {', '.join(PEER_OPTIMIZERS)}; got {name!r}")
+    """A peer optimizer from :data:`BUILDERS`; Schedule-Free starts in train mode. ``fine_tuning``: a
+    pre-trained model (the NLP tasks), which picks Prodigy's smaller ``d_coef``."""
+    if name not in BUILDERS:
+        raise ValueError(f"optimizer: {name!r} has no builder in lib.control.peers.BUILDERS (peers with one: "
+                         f"{', '.join(BUILDERS)}; every name of lib.vocab.PEER_SPECS needs one)")
+    return BUILDERS[name](params, lr=lr, weight_decay=weight_decay, total_steps=total_steps,
+                          fine_tuning=fine_tuning)
 
 
 def peer_settings(optimizer: torch.optim.Optimizer) -> dict[str, Any]:

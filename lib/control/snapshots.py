@@ -11,7 +11,9 @@ from typing import Any
 from pulseopt import BucketedContextualController, DiscountedUCBController, RandomController
 
 from lib.control.internals import controllers_of
-from lib.control.wiring import RANDOM_NOTE
+
+RANDOM_NOTE = ("RandomController: arms drawn uniformly per episode; rewards and context are "
+               "computed and logged but ignored by the controllers.")
 
 
 UCB_HISTORIES = ("value_estimates_history", "effective_counts_history",

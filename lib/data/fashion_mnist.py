@@ -42,8 +42,6 @@ NUM_CLASSES = 10
 PAD = 2  # 28 + 2 * 2 = 32, the CIFAR image size
 SUBSET_SEED = 0
 DATASET_NAME = "Fashion-MNIST"
-# What a run on these images trained on: its RunResult's dataset_name and its data line.
-DESCRIPTION = "Fashion-MNIST (real images, 10 classes; a stand-in for CIFAR-100)"
 
 
 def _decompress(src: Path, dst: Path) -> None:

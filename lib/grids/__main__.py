@@ -13,6 +13,9 @@ from lib.grids.cells import GridError
 from lib.grids.definitions import GRIDS
 from lib.grids.plan import DEFAULT_PY, grid_runs, parse_seeds, plan, rel, select_grids
 from lib.grids.slurm import state as slurm_state
+from lib.grids.estimate import estimate, report
+from lib.grids.slurm.submit import submit
+from lib.grids.runner import execute
 
 
 def _dir(path: str) -> Path:
@@ -102,8 +105,6 @@ def _slurm_status(name: str, profile: str, grid_dir: Path, data: dict) -> None:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from lib.grids.estimate import estimate, report
-
     calls = []
     for text in args.call or [f"1:{args.grid}"]:
         jobs, _, grids = text.partition(":")
@@ -116,8 +117,6 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from lib.grids.slurm.submit import submit
-
     try:
         submit(args.grid, args.profile, seeds=args.seeds, retry=args.retry, force=args.force,
                dry_run=args.dry_run, slurm_args=args.slurm_args, results_dir=_dir(args.results_dir),
@@ -132,7 +131,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["exec"]:
-        from lib.grids.runner import execute
         rest = argv[1:]
         if "--" not in rest or rest.index("--") != 1:
             print("usage: python -m lib.grids exec RESULT.json -- COMMAND ...", file=sys.stderr)

@@ -31,6 +31,7 @@ from typing import Any
 
 from lib.profiles import MANAGED_RUN_VALUES, main_epochs
 from lib.vocab import TASKS, is_managed
+from lib import config
 
 THESIS_PROFILE = "thesis"
 # The thesis horizon of each task (protocol 11.1 / 11.2): the thesis profile's epochs, its one source.
@@ -58,7 +59,6 @@ def notebook_for(task: str) -> Path:
 
 def profile_value(task: str, profile: str, name: str) -> Any:
     """The value a profile gives a config field of a task (profile entry, else the thesis default)."""
-    from lib import config  # imports torch: only when needed
 
     cls = config.TASK_CONFIGS.get(task)
     if cls is None:

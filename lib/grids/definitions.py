@@ -85,8 +85,7 @@ from lib.grids.cells import Alias, Cell, Grid
 from lib.grids.methods import (ABLATION_SEEDS, ADAMW, AEES, AGNEWS_NOISE, BASELINE, CIFAR_LR, CIFAR_NOISE,
                                CIFAR_SMALL_NOISE, COARSE_GRID, MAIN_SEEDS, NOISY_CIFAR_SEEDS, SGD, SST2_GRID,
                                THESIS_SEEDS, WL, fixed, nlp_aees, sched)
-from lib.vocab import PEER_LABELS, PEER_TOKENS, PRODIGY_DEFAULT_LR
-from lib.vocab import PEERS as VOCAB_PEERS
+from lib.vocab import PEER_SPECS
 
 
 def _cifar_clean() -> Grid:
@@ -291,8 +290,8 @@ def _compute_overhead() -> Grid:
 
 # --- Peers: schedule-free optimizers beside AEES (beyond the thesis; X3, X4) ---
 # (run-name token, optimizer, label, parameters). Schedule-Free's LR: the task's AdamW LR (lib.control.peers).
-PEERS = tuple((PEER_TOKENS[p], p, PEER_LABELS[p], {"lr": PRODIGY_DEFAULT_LR} if p == "Prodigy" else {})
-              for p in VOCAB_PEERS)
+PEERS = tuple((p.token, name, p.label, {} if p.default_lr is None else {"lr": p.default_lr})
+              for name, p in PEER_SPECS.items())
 PEER_TABLES = ("X3", "X4")
 PEER_SEEDS = {"thesis": THESIS_SEEDS, "mini-fmnist": (0, 1), "*": (0,)}
 # (task, setting, cell prefix, extra parameters, AEES parameters, the thesis rows it is set beside:

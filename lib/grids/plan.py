@@ -32,6 +32,7 @@ from lib.grids.cells import (GridError, RunSpec, notebook_for, order_params,
 from lib.grids.definitions import GRIDS
 from lib.data import ready
 from lib.grids.state import check_file, expected_config, rel, rel_command, resolved_config
+from lib import config
 
 DEFAULT_PY = ".venv/bin/python"
 PAPERMILL_ARGS = "-m papermill --kernel aees --log-output --no-progress-bar"
@@ -273,7 +274,6 @@ def plan(grids: str | Iterable[str], profile: str, *, seeds: str | Iterable[int]
     (unless ``dry_run``: then nothing but ``makefile``) manifests; ``makefile``: also write the
     combined make file. ``check_data=False``: a plan that will not be run (a benchmark of the status)
     does not ask for the runs' data."""
-    from lib import config
 
     if profile not in config.PROFILES:
         raise GridError(f"PROFILE: must be one of {', '.join(config.PROFILES)}; got {profile!r}")

@@ -24,6 +24,8 @@ from lib.rehearse import EPOCHS, first_runs
 from lib.rehearse.checks import check_result
 from lib.train.guard import checkpoint_path
 from lib.vocab import AGNEWS_NOISY, TEXT_TASKS, data_key
+from lib.analysis.load import load_archive
+from lib.replica.build import build_replica
 
 PAPERMILL = [sys.executable, "-m", "papermill", "--kernel", "aees", "--log-output", "--no-progress-bar"]
 PRETOKENIZE = {"sst2": ("sst2", {}), "agnews": ("agnews", {}), AGNEWS_NOISY: ("agnews", {"label_noise_rate": 0.2})}
@@ -135,8 +137,6 @@ class Rehearsal:
             self.rows += [f.result() for f in futures]
 
     def refused_by_analysis(self) -> None:
-        from lib.analysis.load import load_archive
-
         df = load_archive(self.work / "runs")
         skipped = df.attrs["skipped"]
         ok = df.empty and skipped and all("refused: rehearsal run" in why for _, why in skipped)
@@ -178,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="aees-rehearse-")).resolve()
-    from lib.replica import build_replica
 
     reh = Rehearsal(work, args.device, args.max_steps)
     try:

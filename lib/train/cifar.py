@@ -25,12 +25,10 @@ from lib import DATA_DIR, repo_path
 from lib.config import CifarConfig
 from lib.control import METHOD_NAMES, build_epoch_scheduler, build_optimizer
 from lib.control.peers import BN_RECOMPUTE_BATCHES
-from lib.data import STANDIN_SEED
-from lib.data.cifar import ensure_cifar100, eval_batches, train_batches
-from lib.data import fashion_mnist
-from lib.data.fashion_mnist import load_fashion_mnist
+from lib.control.wiring import build_control
+from lib.data import cifar_task
+from lib.data.cifar import eval_batches, train_batches
 from lib.models import cifar_resnet18
-from lib.noise import apply_cifar_label_noise
 from lib.results import resnet18_eval_flops, resnet18_train_flops
 from lib.train import guard, loop, thesis_loop, thesis_machinery
 from lib.train.common import (
@@ -41,8 +39,9 @@ from lib.train.common import (
     set_seed,
 )
 from lib.train.state import RunState
-from lib.train.cifar_result import default_output
+from lib.train.cifar_result import build_result, default_output
 from lib.train.rehearsal import capped
+from lib.vocab import CIFAR_TASK_DATASETS
 
 
 
@@ -86,17 +85,10 @@ def start(cfg: CifarConfig) -> CifarRun:
 
 
 def load_data(run: CifarRun) -> None:
-    """Phase 2: images to the device as uint8, label noise of protocol 4.1 on the train targets."""
+    """Phase 2: images (with the label noise of protocol 4.1 on the train targets: lib.data.cifar_task) to
+    the device as uint8."""
     cfg = run.cfg
-    if cfg.dataset == "fashion-mnist":  # real images as a CPU-scale testbed (lib.data.fashion_mnist)
-        data = load_fashion_mnist(DATA_DIR / "fashion-mnist", n_train=cfg.fmnist_n_train, n_test=cfg.fmnist_n_test)
-    elif cfg.data_standin:
-        data = ensure_cifar100(DATA_DIR / "cifar100-standin", standin=True, seed=STANDIN_SEED,
-                               n_train=cfg.standin_n_train, n_test=cfg.standin_n_test)
-    else:
-        data = ensure_cifar100(DATA_DIR / "cifar100", standin=False)
-    noisy, meta = apply_cifar_label_noise(data.train_targets, cfg.label_noise_type,
-                                          cfg.label_noise_rate, cfg.seed, dataset=cfg.dataset)
+    data, noisy, meta = cifar_task.load(cfg, DATA_DIR)
     dev = run.device
     data.train_images = data.train_images.to(dev)
     data.test_images = data.test_images.to(dev)
@@ -113,7 +105,8 @@ def load_data(run: CifarRun) -> None:
         run.train_loader, run.test_loader = thesis_machinery.cifar_loaders(
             data.train_images, noisy, data.test_images, data.test_targets, batch_size=cfg.batch_size,
             generator=run.data_generator, device=dev)
-    kind = (fashion_mnist.DESCRIPTION if cfg.dataset == "fashion-mnist"
+    other = CIFAR_TASK_DATASETS.get(cfg.dataset)
+    kind = (other.description if other is not None
             else "offline stand-in (not CIFAR-100)" if cfg.data_standin else "CIFAR-100")
     n_corr = 0 if meta is None else sum(meta.corrupted_mask)
     print(f"data: {kind}: {len(noisy)} train / {len(data.test_targets)} test images, "
@@ -141,7 +134,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
     else:
         run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
                                         cfg.momentum, total_steps=cfg.epochs * steps_per_epoch)
-        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        control = build_control(run.optimizer, cfg, **aees_options)
         run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or cfg.epochs
     run.scheduler = build_epoch_scheduler(run.optimizer, cfg.lr_scheduler, span, cfg.warmup_epochs)
@@ -153,14 +146,7 @@ def build_optimization(run: CifarRun, **aees_options: Any) -> None:
 
 
 def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Augmented training batches on the device (channels-last when configured); with the thesis
-    machinery, from its DataLoader (PIL transforms in 2 workers), copied to the device."""
-    if run.train_loader is not None:
-        dev, noisy = run.device, run.corrupted is not None
-        for x, y, idx in run.train_loader:  # the index reaches the device only where it is read (noisy runs)
-            yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True),
-                   idx.to(dev, non_blocking=True) if noisy else None)
-        return
+    """Augmented training batches on the device (channels-last when configured)."""
     for x, y, idx in train_batches(run.data.train_images, run.targets, batch_size=run.cfg.batch_size,
                                    generator=run.data_generator, device=run.device):
         if run.cfg.channels_last:
@@ -171,12 +157,6 @@ def _batches(run: CifarRun) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.
 def _forward(run: CifarRun, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     logits = run.forward(x)
     return F.cross_entropy(logits, y), logits
-
-
-def train_epoch(run: CifarRun) -> tuple[float, float]:
-    """One training pass (the loop's, with CIFAR's batches); mean loss and accuracy."""
-    loss, acc, _ = loop.train_pass(run, TASK)
-    return loss, acc
 
 
 @torch.inference_mode()
@@ -211,32 +191,8 @@ def bn_batches(run: CifarRun) -> Any:
     return batches
 
 
-@torch.no_grad()
-def _evaluate_thesis(run: CifarRun) -> float:
-    """Test accuracy as the thesis runner measured it (protocol 1.6), through the test DataLoader:
-    per batch the forward pass, the argmax and three host reads (the size of its all-true subset
-    selection, the correct count, the size again)."""
-    run.model.eval()
-    dev = run.device
-    correct = total = 0
-    for x, y, _ in capped(run.test_loader, run.cfg):
-        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-        logits = run.forward(x)
-        run.flops.add_eval_batch(resnet18_eval_flops(int(y.size(0))))
-        pred = logits.argmax(dim=1)
-        selected = torch.ones_like(y, dtype=torch.bool)
-        if int(selected.sum().item()) == 0:
-            continue
-        correct += int((pred[selected] == y[selected]).sum().item())
-        total += int(selected.sum().item())
-    run.model.train()
-    return correct / max(total, 1)
-
-
 def _evaluate(run: CifarRun) -> float:
-    """Test accuracy; with the thesis machinery as the thesis measured it (:func:`_evaluate_thesis`)."""
-    if run.test_loader is not None:
-        return _evaluate_thesis(run)
+    """Test accuracy, counted on the device."""
     pred = _predict(run, _eval_batches(run, run.data.test_images, run.test_targets))
     for start in range(0, len(pred), run.cfg.batch_size):
         run.flops.add_eval_batch(resnet18_eval_flops(min(run.cfg.batch_size, len(pred) - start)))
@@ -244,10 +200,7 @@ def _evaluate(run: CifarRun) -> float:
 
 
 def _best_weights(run: CifarRun) -> dict[str, Any]:
-    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics. The thesis machinery
-    keeps them only where they are read (noisy runs): the thesis runner kept none."""
-    if thesis_machinery.uses_thesis_machinery(run.cfg) and run.noise is None:
-        return {}
+    """The peak epoch keeps its weights, for the peak-checkpoint diagnostics."""
     return {"state": {k: v.detach().clone() for k, v in run.model.state_dict().items()}}
 
 
@@ -263,9 +216,23 @@ TASK = loop.Task(
 )
 
 
+def task(run: CifarRun) -> loop.Task:
+    """What the loop runs: :data:`TASK`, or with ``machinery=thesis`` its thesis variant (the thesis
+    runner's DataLoader batches, train pass and evaluation reads; :mod:`lib.train.thesis_machinery`)."""
+    if thesis_machinery.uses_thesis_machinery(run.cfg):
+        return thesis_machinery.variant(TASK, batches=thesis_machinery.cifar_batches,
+                                        evaluate=thesis_machinery.cifar_evaluate)
+    return TASK
+
+
+def train_epoch(run: CifarRun) -> tuple[float, float, float]:
+    """One training pass of the run's task; mean loss, accuracy and the pass's seconds."""
+    return loop.train_pass(run, task(run))
+
+
 def fit(run: CifarRun) -> None:
     """Phase 5: per epoch train, evaluate on the test split, record, print, then step the scheduler."""
-    loop.fit(run, TASK)
+    loop.fit(run, task(run))
 
 
 def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
@@ -290,11 +257,9 @@ def _subset_accuracies(run: CifarRun, val_acc: float) -> dict[str, float]:
 
 def finish(run: CifarRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any]:
     """Phase 6: final diagnostics (noisy runs, final and best-epoch weights), RunResult, atomic save."""
-    from lib.train.cifar_result import build_result
-
     diagnostics = None
     if run.noise is not None:
-        with loop.evaluation_weights(run, TASK):  # the weights evaluated (Schedule-Free: x)
+        with loop.evaluation_weights(run, task(run)):  # the weights evaluated (Schedule-Free: x)
             final = _subset_accuracies(run, run.metrics["val_accuracies"][-1])
         run.model.load_state_dict(run.best["state"])
         peak = _subset_accuracies(run, run.best["val"])

@@ -15,11 +15,11 @@ from typing import Any
 
 from lib import ROOT
 from lib.config import as_dict
-from lib.control import METHOD_NAMES, PEER_OPTIMIZERS, candidate_blocks
+from lib.control import METHOD_NAMES, candidate_blocks
 from lib.control.peers import peer_settings
-from lib.data import fashion_mnist
 from lib.results import resnet18_eval_flops, runresult
 from lib.train import thesis_machinery
+from lib.vocab import CIFAR_TASK_DATASETS, PEER_SPECS
 
 DIAG_FLOPS_NOTE = ("thesis formula 4 x N x 3.7e7 (four eval passes); this project derives the "
                    "four accuracies from one eval pass")
@@ -38,18 +38,15 @@ THESIS_LOADER_NOTE = ("machinery=thesis: the thesis' DataLoader (2 workers, pinn
 
 # ``dataset_name`` keeps its thesis meaning (the data the run trained on); the config's ``dataset``
 # (the parameter) records the same in a form the analysis keys on (lib.analysis.build.data_label).
-FASHION_MNIST_NAME = fashion_mnist.DESCRIPTION
-
-
 def _data_folder(cfg: Any) -> str:
-    if cfg.dataset == "fashion-mnist":
-        return "fashion-mnist"
+    if cfg.dataset in CIFAR_TASK_DATASETS:
+        return CIFAR_TASK_DATASETS[cfg.dataset].folder
     return "cifar100-standin" if cfg.data_standin else "cifar100"
 
 
 def dataset_name(cfg: Any) -> str:
-    if cfg.dataset == "fashion-mnist":
-        return FASHION_MNIST_NAME
+    if cfg.dataset in CIFAR_TASK_DATASETS:
+        return CIFAR_TASK_DATASETS[cfg.dataset].description
     return "CIFAR-100 (offline stand-in)" if cfg.data_standin else "CIFAR-100"
 
 
@@ -93,7 +90,7 @@ def _config_block(run: Any, diagnostics: dict | None) -> dict[str, Any]:
         "profile": cfg.profile,
         "explicit_parameters": list(cfg.explicit),
     })
-    if cfg.optimizer in PEER_OPTIMIZERS:  # beyond the thesis: the peer's settings (lib.control.peers)
+    if cfg.optimizer in PEER_SPECS:  # beyond the thesis: the peer's settings (lib.control.peers)
         block["peer_optimizer"] = peer_settings(run.optimizer)
     if cfg.data_standin:
         block["data_standin_info"] = run.data.standin

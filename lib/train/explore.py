@@ -3,7 +3,7 @@
 A run is the CIFAR adapter's run (:mod:`lib.train.cifar`: seeding, the ``mini`` profile's
 stand-in images with their augmented batches, evaluation) with a small CNN in place of the
 ResNet-18 (the mechanics of AEES do not depend on the network), the stock ``pulseopt.AEES``
-wired by :func:`lib.train.loop.build_control`, and one loop epoch of ``steps`` optimizer steps
+wired by :func:`lib.control.wiring.build_control`, and one loop epoch of ``steps`` optimizer steps
 (the data order continues over as many passes as that takes). Every step loss is kept, so an
 episode's reward can be recomputed by hand (protocol 5.6: EMA of the episode's step losses,
 α = 0.1, started at its first loss; reward = log(EMA_start + ε) − log(EMA_end + ε) −
@@ -24,6 +24,7 @@ from torch import nn
 
 from lib.config import resolve
 from lib.control import build_optimizer
+from lib.control.wiring import build_control
 from lib.data.cifar import train_batches
 from lib.train import cifar, loop
 
@@ -95,7 +96,7 @@ def short_run(*, lr_candidates: Sequence[float] = (0.5, 1.0, 2.0), noise_candida
     cifar.load_data(run)
     run.model = run.forward = small_cnn().to(run.device)
     run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
-    control = loop.build_control(run.optimizer, cfg)
+    control = build_control(run.optimizer, cfg)
     run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     losses: list[float] = []
     loop.fit(run, _task(steps, losses), watch=False)

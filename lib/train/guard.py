@@ -29,6 +29,8 @@ from typing import IO, Any
 
 from lib import ROOT
 from lib.vocab import CHECKPOINT_SUFFIX, LOCK_SUFFIX, MANIFEST, beside
+from lib.config import as_dict
+from lib.config_match import config_diff
 
 __all__ = ["OutputPathError", "RunLockedError", "lock_path", "checkpoint_path", "validate_output", "claim", "release"]
 
@@ -108,8 +110,6 @@ def _check_grid(output: Path, cfg: Any) -> None:
         raise OutputPathError(f"output {_show(output)} lies in the folder of grid {grid} "
                               f"(profile {profile}) but {what}; the analysis reads every JSON there: "
                               f"{elsewhere}")
-    from lib.config import as_dict
-    from lib.config_match import config_diff
 
     mine = {**as_dict(cfg), "profile": cfg.profile, "task_name": cfg.task_name}
     diffs = config_diff(run["task"], run["parameters"]["profile"], run["parameters"], mine)

@@ -1,7 +1,9 @@
 """The one training loop both tasks run (protocol 1.5, 6.2, 6.3, 7.2).
 
-    control = build_control(optimizer, cfg)   # AEES (or none), controller logger, stepper
-    fit(run, task)                             # epochs: train pass, evaluate, record, checkpoint
+    fit(run, task)    # epochs: train pass, evaluate, record, checkpoint
+
+The run's optimizer step with or without AEES (``run.stepper``) comes from
+:func:`lib.control.wiring.build_control`.
 
 A task (:class:`Task`) supplies what differs between CIFAR-100 and the text tasks: its batches,
 the forward pass to (loss, logits), its FLOP counts, its evaluation, when its scheduler steps
@@ -19,14 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pulseopt import AEES
 
-from lib.control import ControllerLogger, build_aees
-from lib.control.internals import closed_episode_count
 from lib.control.peers import evaluation_weights as peer_evaluation_weights
-from lib.control.wiring import MODES_BY_METHOD
 from lib.results import save_run_result
-from lib.train import board, checkpoint, guard, live, preempt, progress, thesis_loop, thesis_machinery
+from lib.train import board, checkpoint, guard, live, preempt, progress
 from lib.train.common import (
     EpochTimer,
     autocast,
@@ -35,84 +33,6 @@ from lib.train.common import (
 )
 from lib.train.rehearsal import capped, mark_result
 from lib.train.state import RunState
-
-
-def control_mode(cfg: Any) -> str:
-    """``baseline`` / ``adaptive`` / ``random``: CIFAR's ``control_mode``, the text tasks' ``method``."""
-    return cfg.control_mode if hasattr(cfg, "control_mode") else MODES_BY_METHOD[cfg.method]
-
-
-def aees_engine(cfg: Any) -> dict[str, Any]:
-    """Keyword arguments selecting the AEES implementation (``aees_impl``, ``update_norm``)."""
-    if cfg.aees_impl == "stock":
-        return {"aees_class": AEES}
-    return {"update_norm": cfg.update_norm}
-
-
-class Stepper:
-    """One optimizer step with or without AEES, and the episode-closing bookkeeping.
-
-    :meth:`start` (``aees.step_start``, ``zero_grad``) -> forward/backward by the caller ->
-    :meth:`finish` (``optimizer.step`` or ``aees.step_end``). A controller snapshot is taken
-    after each episode AEES closes (protocol 1.5): the episode count is AEES's own.
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer, aees: Any | None,
-                 logger: ControllerLogger | None) -> None:
-        self.optimizer = optimizer
-        self.aees = aees
-        self.logger = logger
-        self.global_step = 0
-
-    def start(self) -> None:
-        if self.aees is not None:
-            self.aees.step_start(self.global_step)
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def _snapshot_closed(self) -> None:
-        while self.logger.count < closed_episode_count(self.aees):
-            self.logger.on_episode_closed()
-
-    def finish(self, loss: torch.Tensor) -> None:
-        if self.aees is None:
-            self.optimizer.step()
-        else:
-            self.aees.step_end(loss)
-            self._snapshot_closed()
-        self.global_step += 1
-
-    def finalize(self) -> None:
-        """Close a trailing partial episode (and snapshot it), as ``episode_manager.finalize()``."""
-        if self.aees is None:
-            return
-        self.aees.finalize()
-        self._snapshot_closed()
-
-
-@dataclass
-class Control:
-    """What :func:`build_control` returns: the AEES wrapper (None for baseline), its logger, the stepper."""
-
-    aees: Any
-    logger: ControllerLogger | None
-    stepper: Stepper
-
-
-def build_control(optimizer: torch.optim.Optimizer, cfg: Any, **aees_options: Any) -> Control:
-    """Wrap ``optimizer`` as the config says (protocol 5): AEES (``aees_impl``: FastAEES or
-    stock) for adaptive/random runs, nothing for baseline; ``aees_options`` go to the AEES
-    constructor (an ``aees_class`` among them replaces the configured engine)."""
-    mode = control_mode(cfg)
-    # An explicit ``aees_class`` replaces the engine the config selects (and its keywords).
-    engine = {} if "aees_class" in aees_options else aees_engine(cfg)
-    aees = build_aees(optimizer, mode, cfg, **engine, **aees_options)
-    logger = None
-    if aees is not None:
-        logger = ControllerLogger(
-            aees, structured_control_mode=cfg.structured_control_mode,
-            context_mode=cfg.context_mode, control_mode=mode,
-            lr_candidates=cfg.lr_candidates, noise_candidates=cfg.noise_candidates)
-    return Control(aees=aees, logger=logger, stepper=Stepper(optimizer, aees, logger))
 
 
 @dataclass(frozen=True)
@@ -128,6 +48,10 @@ class Task:
     ``steps_per_epoch(run)`` the number of training batches in an epoch (the progress bar's
     total; None when unknown); ``bn_batches(run)`` a callable giving input batches for
     Schedule-Free's BatchNorm recompute before evaluation (None: a model without BatchNorm).
+
+    A variant of a task (the thesis machinery: :func:`lib.train.thesis_machinery.variant`) replaces
+    ``train_pass(run, task) -> (loss, accuracy, seconds)`` (None: this module's :func:`train_pass`)
+    and sets ``best_after_clock``: the best epoch's extras are taken after the epoch's clock stops.
     """
 
     batches: Callable[[Any], Iterable[tuple[Any, torch.Tensor, torch.Tensor | None]]]
@@ -139,6 +63,8 @@ class Task:
     best_extras: Callable[[Any], dict[str, Any]] = lambda run: {}
     steps_per_epoch: Callable[[Any], int | None] = lambda run: None  # for the progress bar
     bn_batches: Callable[[Any], Callable[[], Iterable[torch.Tensor]]] | None = None
+    train_pass: Callable[[Any, Any], tuple[float, float, float]] | None = None
+    best_after_clock: bool = False
 
 
 def evaluation_weights(run: RunState, task: Task) -> Any:
@@ -251,10 +177,8 @@ def fit(run: RunState, task: Task, watch: bool = True) -> None:
 def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None) -> None:
     cfg = run.cfg
     m = run.metrics
-    # machinery=thesis: the thesis runner's train pass (per-step host reads, lib.train.thesis_loop), and
-    # the best epoch's weights copied after the clock stops (the thesis timed no such copy).
-    thesis = thesis_machinery.uses_thesis_machinery(cfg)
-    train = thesis_loop.train_pass if thesis else train_pass
+    train = task.train_pass or train_pass
+    late = task.best_after_clock
     while run.epoch < cfg.epochs:
         timer.start()
         base_lr = run.optimizer.param_groups[0]["lr"]
@@ -264,9 +188,9 @@ def _epochs(run: RunState, task: Task, timer: EpochTimer, watcher: Watch | None)
             val = task.evaluate(run)
             if val > run.best["val"]:
                 improved = True
-                run.best = {"val": val, "epoch": run.epoch + 1, **({} if thesis else task.best_extras(run))}
+                run.best = {"val": val, "epoch": run.epoch + 1, **({} if late else task.best_extras(run))}
         seconds = timer.stop()
-        if thesis and improved:  # the thesis machinery has no peers: the weights evaluated are the model's
+        if late and improved:  # no peer under such a variant: the weights evaluated are the model's
             run.best.update(task.best_extras(run))
         extras, extra_text = task.epoch_extras(run, train_seconds)
         for key, value in (("train_losses", loss), ("train_accuracies", acc), ("val_accuracies", val),

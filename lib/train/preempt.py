@@ -58,7 +58,7 @@ def requested(output: Path | str) -> bool:
 
 def check(run: Any) -> None:
     """End-of-epoch hook: on a stop request, write the checkpoint and raise :class:`Preempted`."""
-    from lib.train import checkpoint
+    from lib.train import checkpoint  # torch: this module is imported by the torch-free grid runner
 
     install()
     if not requested(run.output) or run.epoch >= run.cfg.epochs:

@@ -30,7 +30,7 @@ class RunState:
     aees: Any = None
     scheduler: Any = None
     logger: ControllerLogger | None = None
-    stepper: Any = None  # lib.train.loop.Stepper
+    stepper: Any = None  # lib.control.wiring.Stepper
     data_generator: torch.Generator | None = None  # data order (and augmentation), seeded from the run seed
     flops: FlopAccumulator = field(default_factory=FlopAccumulator)
     metrics: dict[str, list] = field(default_factory=epoch_metrics)

@@ -39,7 +39,7 @@ from transformers import AutoModelForSequenceClassification  # noqa: E402
 
 from lib.config import AgNewsConfig, Sst2Config  # noqa: E402
 from lib.control import build_optimizer, build_step_scheduler, nlp_warmup_steps  # noqa: E402
-from lib.control.wiring import MODES_BY_METHOD as MODES  # noqa: E402
+from lib.control.wiring import build_control, control_mode  # noqa: E402
 from lib.data import STANDIN_MODEL, STANDIN_SEED  # noqa: E402
 from lib.vocab import AGNEWS_NOISE_SEED  # noqa: E402
 from lib.data.standin_model import write_standin_model  # noqa: E402
@@ -198,11 +198,11 @@ def build_optimization(run: TextRun, **aees_options: Any) -> None:
     if thesis_machinery.uses_thesis_machinery(cfg):  # the objects the thesis runner built (protocol 2.4)
         thesis_machinery.refuse_aees_options(aees_options)
         run.optimizer, run.aees, run.logger, run.stepper = thesis_loop.build(run.model.parameters(), cfg,
-                                                                             loop.control_mode(cfg))
+                                                                             control_mode(cfg))
     else:
         run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay,
                                         total_steps=total, fine_tuning=True)
-        control = loop.build_control(run.optimizer, cfg, **aees_options)
+        control = build_control(run.optimizer, cfg, **aees_options)
         run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
     span = cfg.scheduler_t_max or total
     warmup = nlp_warmup_steps(cfg.warmup_epochs, total, cfg.epochs, span) \
@@ -257,38 +257,8 @@ def _epoch_extras(run: TextRun, train_seconds: float) -> tuple[dict[str, Any], s
             f"  {tokens / train_seconds:,.0f} tok/s")
 
 
-def train_epoch(run: TextRun) -> tuple[float, float, int, float]:
-    """One training pass (the loop's, with the text batches). Returns loss, acc, tokens, seconds."""
-    loss, acc, seconds = loop.train_pass(run, TASK)
-    return loss, acc, run.epoch_tokens, seconds
-
-
-@torch.no_grad()
-def _evaluate_thesis(run: TextRun) -> float:
-    """Validation accuracy as the thesis runner measured it (protocol 2.4): the correct count of
-    every batch read to the host."""
-    run.model.eval()
-    correct = n = 0
-    for batch in capped(run.val_loader, run.cfg):
-        size, seq_len = batch["input_ids"].shape
-        batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
-        labels = batch.pop("labels")
-        logits = run.model(**batch).logits
-        run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
-        run.padded_tokens["eval"] += size * seq_len
-        correct += int((logits.argmax(dim=1) == labels).sum().item())
-        n += size
-    run.model.train()
-    return correct / max(n, 1)
-
-
-def _evaluate(run: TextRun) -> float:
-    """Validation accuracy; with the thesis machinery as the thesis measured it."""
-    return (_evaluate_thesis if thesis_machinery.uses_thesis_machinery(run.cfg) else _evaluate_on_device)(run)
-
-
 @torch.inference_mode()
-def _evaluate_on_device(run: TextRun) -> float:
+def _evaluate(run: TextRun) -> float:
     """Validation accuracy (argmax of the logits), counted on the device and read once."""
     run.model.eval()
     correct = torch.zeros((), dtype=torch.long, device=run.device)
@@ -317,11 +287,25 @@ TASK = loop.Task(
 )
 
 
+def task(run: TextRun) -> loop.Task:
+    """What the loop runs: :data:`TASK`, or with ``machinery=thesis`` its thesis variant (the thesis
+    runner's train pass and evaluation reads; :mod:`lib.train.thesis_machinery`)."""
+    if thesis_machinery.uses_thesis_machinery(run.cfg):
+        return thesis_machinery.variant(TASK, evaluate=thesis_machinery.text_evaluate)
+    return TASK
+
+
+def train_epoch(run: TextRun) -> tuple[float, float, float]:
+    """One training pass of the run's task; mean loss, accuracy and the pass's seconds (its
+    non-padding tokens: ``run.epoch_tokens``)."""
+    return loop.train_pass(run, task(run))
+
+
 def fit(run: TextRun) -> None:
     """Phase 5: per epoch train (scheduler stepped per optimizer step), evaluate, record, print."""
     if _skipped(run, "training"):
         return
-    loop.fit(run, TASK)
+    loop.fit(run, task(run))
 
 
 def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict[str, Any] | None:
@@ -332,5 +316,5 @@ def finish(run: TextRun, output: str | Path | None = None, **extra: Any) -> dict
     return loop.save_result(run, result, repo_path(output) if output else run.output)
 
 
-__all__ = ["TextRun", "MODES", "STANDIN_MODEL", "repo_path", "start", "load_data",
+__all__ = ["TextRun", "STANDIN_MODEL", "repo_path", "start", "load_data",
            "build_model", "build_optimization", "fit", "finish"]

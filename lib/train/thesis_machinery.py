@@ -38,11 +38,18 @@ project pipeline's.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
+from lib.results import distilbert_eval_flops, resnet18_eval_flops
+from lib.train import thesis_loop
+from lib.train.rehearsal import capped
 
 CIFAR_WORKERS = 2  # thesis DataLoader workers (protocol 1.1, "fixed, not flags")
 
@@ -112,8 +119,6 @@ def cifar_transforms() -> tuple[Any, Any]:
     """The thesis' train and test transforms (protocol 1.2)."""
     from torchvision import transforms as T
 
-    from lib.data.cifar import CIFAR100_MEAN, CIFAR100_STD
-
     norm = T.Normalize(CIFAR100_MEAN, CIFAR100_STD)
     train = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), norm])
     test = T.Compose([T.ToTensor(), norm])
@@ -139,3 +144,66 @@ def refuse_aees_options(aees_options: dict[str, Any]) -> None:
     if aees_options:
         raise ValueError(f"machinery 'thesis' builds the thesis runner's optimizer and episode manager "
                          f"(lib.train.thesis_loop); AEES options do not apply: {sorted(aees_options)}")
+
+
+# --- the thesis variant of a task adapter's Task (lib.train.loop.Task) ---
+
+def variant(task: Any, *, evaluate: Callable[[Any], float], batches: Callable[[Any], Any] | None = None) -> Any:
+    """``task`` as the thesis runner ran it: its train pass (per-step host reads, :mod:`lib.train.thesis_loop`),
+    its evaluation, its batches where they differ (CIFAR's DataLoader), and the best epoch's extras
+    (weights) taken after the epoch's clock and only where they are read, in noisy runs (the thesis
+    runner kept none and timed no copy)."""
+    keep = task.best_extras
+    return dataclasses.replace(task, batches=batches or task.batches, evaluate=evaluate,
+                               train_pass=thesis_loop.train_pass, best_after_clock=True,
+                               best_extras=lambda run: keep(run) if run.corrupted is not None else {})
+
+
+def cifar_batches(run: Any) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+    """Training batches from the thesis DataLoader (PIL transforms in 2 workers), copied to the device;
+    the index reaches the device only where it is read (noisy runs)."""
+    dev, noisy = run.device, run.corrupted is not None
+    for x, y, idx in run.train_loader:
+        yield (x.to(dev, non_blocking=True), y.to(dev, non_blocking=True),
+               idx.to(dev, non_blocking=True) if noisy else None)
+
+
+@torch.no_grad()
+def cifar_evaluate(run: Any) -> float:
+    """Test accuracy as the thesis runner measured it (protocol 1.6), through the test DataLoader:
+    per batch the forward pass, the argmax and three host reads (the size of its all-true subset
+    selection, the correct count, the size again)."""
+    run.model.eval()
+    dev = run.device
+    correct = total = 0
+    for x, y, _ in capped(run.test_loader, run.cfg):
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        logits = run.forward(x)
+        run.flops.add_eval_batch(resnet18_eval_flops(int(y.size(0))))
+        pred = logits.argmax(dim=1)
+        selected = torch.ones_like(y, dtype=torch.bool)
+        if int(selected.sum().item()) == 0:
+            continue
+        correct += int((pred[selected] == y[selected]).sum().item())
+        total += int(selected.sum().item())
+    run.model.train()
+    return correct / max(total, 1)
+
+
+@torch.no_grad()
+def text_evaluate(run: Any) -> float:
+    """Validation accuracy as the thesis runner measured it (protocol 2.4): the correct count of
+    every batch read to the host."""
+    run.model.eval()
+    correct = n = 0
+    for batch in capped(run.val_loader, run.cfg):
+        size, seq_len = batch["input_ids"].shape
+        batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+        labels = batch.pop("labels")
+        logits = run.model(**batch).logits
+        run.flops.add_eval_batch(distilbert_eval_flops(size, seq_len))
+        run.padded_tokens["eval"] += size * seq_len
+        correct += int((logits.argmax(dim=1) == labels).sum().item())
+        n += size
+    run.model.train()
+    return correct / max(n, 1)

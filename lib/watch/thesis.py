@@ -27,6 +27,7 @@ from typing import Any
 
 from lib import RESULTS_DIR, ROOT, repo_path, shown_path
 from lib.atomic import write_text_atomic
+from lib.grids.definitions import GRIDS
 
 CACHE = ".thesis-numbers.json"
 SDS = 3.0
@@ -45,8 +46,8 @@ def _digest() -> str:
 
 def _build() -> dict[str, dict[str, Any]]:
     """``"<grid>/<cell>"`` -> {table, label, block, n, peak_epoch: [mean, sd], best: [...], final: [...]}."""
+    # pandas (seconds): only when the kept lookup is rebuilt, so that the watch itself stays fast
     from lib.analysis.reference import SOURCES as TABLES, thesis_numbers
-    from lib.grids.definitions import GRIDS
 
     tables: dict[str, Any] = {}
     out = {}
