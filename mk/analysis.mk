@@ -105,7 +105,10 @@ analysis-notebooks: setup
 
 ## test-notebooks: nbval on the committed analysis and exploration notebooks
 #   pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
-#   temporary directory; the kernels import this checkout's lib)
+#   temporary directory; the kernels import this checkout's lib). NBVAL_LOG=1 (make test, which runs it
+#   beside the pytest suite): its output held back and printed when it ends, not interleaved.
 test-notebooks: setup
-	AEES_FIGURES_DIR="$$(mktemp -d)" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
-	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS)
+	@out="$$(mktemp -d)"; echo "nbval on $(words $(NBVAL_NOTEBOOKS)) notebooks (figures to $$out)"; \
+	AEES_FIGURES_DIR="$$out" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
+	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS) $(if $(NBVAL_LOG),>"$$out/nbval.log" 2>&1); \
+	status=$$?; $(if $(NBVAL_LOG),cat "$$out/nbval.log";) rm -rf "$$out"; exit $$status
