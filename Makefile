@@ -20,7 +20,7 @@ export PYTHONHASHSEED ?= 0
 
 PAPERMILL := $(PY) -m papermill --kernel $(KERNEL) --log-output --no-progress-bar
 
-.PHONY: all help setup test test-pytest test-fast default-runs lab clean-scratch
+.PHONY: all help setup test test-fast default-runs lab clean-scratch
 
 include mk/runs.mk
 include mk/analysis.mk
@@ -64,19 +64,16 @@ $(STAMP): $(SETUP_INPUTS)
 	cat $(SETUP_INPUTS) | sha256sum > '$(STAMP)'; \
 	echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
-## test: the whole test suite (offline, CPU) on every core, nbval on the committed notebooks beside it
+## test: the whole test suite (offline, CPU) on every core, then nbval on the committed notebooks
 #   pytest-xdist with TEST_JOBS workers (default: the number of cores): each test file runs whole, in its
-#   order, on one worker, tests sharing a resource in one group (tests/conftest.py); nbval on the notebooks
-#   runs at the same time, its output printed when it ends. TEST_JOBS=1: one process, then nbval.
+#   order, on one worker, tests sharing a resource in one group (tests/conftest.py); then nbval, a notebook
+#   per worker. TEST_JOBS=1: one process. nbval runs after the suite, not beside it: explore_aees.ipynb and
+#   the tests that run it share its scratch run's lock.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 _TEST_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder)
 test: setup
-	+@$(MAKE) --no-print-directory -j $(if $(_TEST_XDIST),2,1) test-pytest test-notebooks \
-	  $(if $(_TEST_XDIST),NBVAL_LOG=1)
-
-## test-pytest: the pytest suite alone, on TEST_JOBS cores (the first half of make test)
-test-pytest: setup
 	$(PY) -m pytest $(_TEST_XDIST)
+	$(MAKE) --no-print-directory test-notebooks
 
 ## test-fast: the tests not marked slow (a few minutes), on TEST_JOBS cores
 test-fast: setup

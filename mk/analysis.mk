@@ -22,6 +22,8 @@ RESULTS ?= results
 REPORT_NOTEBOOKS = $(sort $(wildcard notebooks/analysis_*.ipynb)) notebooks/reproduction_report.ipynb
 NBVAL_NOTEBOOKS = $(REPORT_NOTEBOOKS) notebooks/explore_aees.ipynb
 NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+# on TEST_JOBS cores (Makefile), a notebook per worker: a notebook's cells share one kernel
+NBVAL_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
 .PHONY: figures report summaries analysis-notebooks test-notebooks
 
@@ -103,12 +105,9 @@ summaries: setup
 analysis-notebooks: setup
 	$(PY) scripts/build_analysis_notebooks.py --execute
 
-## test-notebooks: nbval on the committed analysis and exploration notebooks
+## test-notebooks: nbval on the committed analysis and exploration notebooks (on TEST_JOBS cores)
 #   pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
-#   temporary directory; the kernels import this checkout's lib). NBVAL_LOG=1 (make test, which runs it
-#   beside the pytest suite): its output held back and printed when it ends, not interleaved.
+#   temporary directory; the kernels import this checkout's lib)
 test-notebooks: setup
-	@out="$$(mktemp -d)"; echo "nbval on $(words $(NBVAL_NOTEBOOKS)) notebooks (figures to $$out)"; \
-	AEES_FIGURES_DIR="$$out" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
-	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS) $(if $(NBVAL_LOG),>"$$out/nbval.log" 2>&1); \
-	status=$$?; $(if $(NBVAL_LOG),cat "$$out/nbval.log";) rm -rf "$$out"; exit $$status
+	AEES_FIGURES_DIR="$$(mktemp -d)" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
+	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(NBVAL_NOTEBOOKS)
