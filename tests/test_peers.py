@@ -152,10 +152,10 @@ def test_cifar_loop_evaluates_and_keeps_the_averaged_weights_and_trains_on_y(tmp
 
 @pytest.fixture
 def two_torch_threads():
-    """Two torch threads, the CPU setting the bars below were measured with, whatever the worker's own (one
-    under `make test`): the accuracies of so short a run depend on the order of the float sums, hence on the
-    thread count (measured, seed 0: two threads AdamW 19.5 %, Schedule-Free 9.0 %, Prodigy 10.5 %; one
-    thread 19.5 %, 7.0 %, 7.0 %, under the bar)."""
+    """Two torch threads (torch's default on the 2-core machines the bars below were set on), whatever the
+    worker's own (one under `make test`): the accuracies of so short a run depend on the order of the float
+    sums, hence on the thread count (measured, seed 0: two threads AdamW 19.5 %, Schedule-Free 9.0 %,
+    Prodigy 10.5 %; one thread 19.5 %, 7.0 %, 7.0 %, under the bar)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     yield
