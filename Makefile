@@ -66,11 +66,11 @@ $(STAMP): $(SETUP_INPUTS)
 
 ## test: the whole test suite (offline, CPU) on every core, then nbval on the committed notebooks
 #   pytest-xdist with TEST_JOBS workers (default: the number of cores): each test file runs whole, in its
-#   order, on one worker, tests sharing a resource in one group (tests/conftest.py); then nbval, a notebook
-#   per worker. TEST_JOBS=1: one process. nbval runs after the suite, not beside it: explore_aees.ipynb and
+#   order, on one worker, the files with slow tests first (tests/conftest.py); then nbval, a notebook per
+#   worker. TEST_JOBS=1: one process. nbval runs after the suite, not beside it: explore_aees.ipynb and
 #   the tests that run it share its scratch run's lock.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-_TEST_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder)
+_TEST_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 test: setup
 	$(PY) -m pytest $(_TEST_XDIST)
 	$(MAKE) --no-print-directory test-notebooks

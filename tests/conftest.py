@@ -37,20 +37,14 @@ def pytest_configure(config):
         tempfile.tempdir = None  # re-read $TMPDIR
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """For `--dist loadgroup` (`make test`): each test file runs whole on one worker, in its order, with its
-    module fixtures built once, unless its tests name a group (``xdist_group``: tests that share a resource or
-    a session fixture across files). Groups with slow tests go first, so that the short ones fill the end."""
-    if config.getoption("dist", "no") != "loadgroup":
+    """Under pytest-xdist (`make test`: --dist loadfile, each test file whole on one worker, in its order, its
+    module fixtures built once), the files with slow tests first, so that the short ones fill the end. Every
+    worker sorts the same way: xdist requires the same collection on each."""
+    if not WORKER:
         return
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    marks = {id(item): item.get_closest_marker("xdist_group") for item in items}
-    group = {i: m.args[0] if m.args else m.kwargs.get("name") for i, m in marks.items()}
-    slow_groups = {group[id(item)] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: group[id(item)] not in slow_groups)
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
 
 
 def execute_notebook(name: str, out_dir: Path, params: dict, cwd: Path | None = None) -> tuple[dict, Path]:
@@ -72,8 +66,7 @@ def execute_notebook(name: str, out_dir: Path, params: dict, cwd: Path | None = 
 @pytest.fixture(scope="session")
 def replica(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
     """Every offline replica part (lib.replica), once per session (~400 MB, 10-80 s): (root, parts), the HF
-    cache in root/hf and the data in root/data. Its users are in the xdist group "replica", so that under
-    `make test` one worker builds it once."""
+    cache in root/hf and the data in root/data; under `make test`, once per worker that needs it."""
     from lib.replica import build_replica
 
     root = tmp_path_factory.mktemp("replica")

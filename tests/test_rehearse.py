@@ -116,7 +116,6 @@ def test_offline_thesis_notebook_without_model_ends_in_the_project_message(tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("replica")  # the session's replica (conftest), shared with tests/test_replica.py
 def test_rehearse_subset_passes_and_its_results_are_refused(tmp_path, replica):
     """The rehearsal on two grids (noisy AG News: pretokenize, 108k noise block, NLP resume; noisy CIFAR),
     in a work folder holding the session's replica: lib.rehearse keeps a replica whose markers are current."""

@@ -9,8 +9,6 @@ import pytest
 
 from lib.replica import MARKER, read_marker
 
-# the session's replica (conftest), shared with the rehearsal test
-pytestmark = pytest.mark.xdist_group("replica")
 
 
 @pytest.fixture
