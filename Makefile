@@ -64,14 +64,20 @@ $(STAMP): $(SETUP_INPUTS)
 	cat $(SETUP_INPUTS) | sha256sum > '$(STAMP)'; \
 	echo "environment ready: $(ENV_DIR) (kernel '$(KERNEL)')"
 
-## test: the whole test suite (offline, CPU), then nbval on the committed notebooks
+## test: the whole test suite (offline, CPU) on every core, then nbval on the committed notebooks
+#   pytest-xdist with TEST_JOBS workers (default: the number of cores): each test file runs whole, in its
+#   order, on one worker, the files with slow tests first (tests/conftest.py); then nbval, a notebook per
+#   worker. TEST_JOBS=1: one process. nbval runs after the suite, not beside it: explore_aees.ipynb and
+#   the tests that run it share its scratch run's lock.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+_TEST_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(_TEST_XDIST)
 	$(MAKE) --no-print-directory test-notebooks
 
-## test-fast: the tests not marked slow (a few minutes)
+## test-fast: the tests not marked slow (a few minutes), on TEST_JOBS cores
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" $(_TEST_XDIST)
 
 ## default-runs: a short demonstration: two runs of the mini cifar-clean grid (AdamW and AEES, seed 0)
 #   a short demonstration = two runs of the mini cifar-clean grid, seed 0:

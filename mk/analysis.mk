@@ -22,6 +22,8 @@ RESULTS ?= results
 REPORT_NOTEBOOKS = $(sort $(wildcard notebooks/analysis_*.ipynb)) notebooks/reproduction_report.ipynb
 NBVAL_NOTEBOOKS = $(REPORT_NOTEBOOKS) notebooks/explore_aees.ipynb
 NBVAL_ARGS = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+# on TEST_JOBS cores (Makefile), a notebook per worker: a notebook's cells share one kernel
+NBVAL_XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
 .PHONY: figures report summaries analysis-notebooks test-notebooks
 
@@ -103,9 +105,9 @@ summaries: setup
 analysis-notebooks: setup
 	$(PY) scripts/build_analysis_notebooks.py --execute
 
-## test-notebooks: nbval on the committed analysis and exploration notebooks
+## test-notebooks: nbval on the committed analysis and exploration notebooks (on TEST_JOBS cores)
 #   pytest --nbval-lax on the committed analysis and exploration notebooks (outputs to a
 #   temporary directory; the kernels import this checkout's lib)
 test-notebooks: setup
 	AEES_FIGURES_DIR="$$(mktemp -d)" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" \
-	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_NOTEBOOKS)
+	  $(PY) -m pytest $(NBVAL_ARGS) $(NBVAL_XDIST) $(NBVAL_NOTEBOOKS)

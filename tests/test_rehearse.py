@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from conftest import linked_copy
 from lib import ROOT
 
 
@@ -116,9 +117,12 @@ def test_offline_thesis_notebook_without_model_ends_in_the_project_message(tmp_p
 
 
 @pytest.mark.slow
-def test_rehearse_subset_passes_and_its_results_are_refused(tmp_path):
-    """The rehearsal on two grids (noisy AG News: pretokenize, 108k noise block, NLP resume; noisy CIFAR)."""
+def test_rehearse_subset_passes_and_its_results_are_refused(tmp_path, replica):
+    """The rehearsal on two grids (noisy AG News: pretokenize, 108k noise block, NLP resume; noisy CIFAR),
+    in a work folder holding the session's replica: lib.rehearse keeps a replica whose markers are current."""
     report = tmp_path / "report.json"
+    for part in ("hf", "data"):
+        linked_copy(replica[0] / part, tmp_path / "w" / part)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-m", "lib.rehearse", "--grids", "agnews-noisy cifar-noisy",
                           "--max-steps", "1", "--workdir", str(tmp_path / "w"), "--report", str(report)],

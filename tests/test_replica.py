@@ -8,15 +8,7 @@ import socket
 import pytest
 
 from lib.replica import MARKER, read_marker
-from lib.replica.build import build_replica
 
-
-@pytest.fixture(scope="module")
-def replica(tmp_path_factory):
-    """Every replica part, once per module (~265 MB of model weights, ~30 s)."""
-    root = tmp_path_factory.mktemp("replica")
-    parts = build_replica(root / "hf", root / "data")
-    return root, parts
 
 
 @pytest.fixture
@@ -29,7 +21,7 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
-@pytest.mark.slow  # builds the full-size replica once (~400 MB, 20-80 s)
+@pytest.mark.slow  # the full-size replica (~400 MB, 20-80 s once per session)
 def test_model_replica_has_the_real_architecture_in_the_hub_layout(replica, no_network):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -53,7 +45,7 @@ def test_model_replica_has_the_real_architecture_in_the_hub_layout(replica, no_n
     assert read_marker(snap)["repo_id"] == "distilbert-base-uncased"
 
 
-@pytest.mark.slow  # builds the full-size replica once (~400 MB, 20-80 s)
+@pytest.mark.slow  # the full-size replica (~400 MB, 20-80 s once per session)
 def test_dataset_replicas_load_offline_with_the_real_splits(replica, no_network):
     from lib.data.text import load_raw_splits, source_identity
 
@@ -75,7 +67,7 @@ def test_dataset_replicas_load_offline_with_the_real_splits(replica, no_network)
     assert src["kind"] == "hub" and src["replica"]["sizes"]["train"] == 67_349
 
 
-@pytest.mark.slow  # builds the full-size replica once (~400 MB, 20-80 s)
+@pytest.mark.slow  # the full-size replica (~400 MB, 20-80 s once per session)
 def test_cifar_replica_loads_through_the_thesis_call(replica, no_network):
     from lib.data.cifar import ensure_cifar100
 
