@@ -48,10 +48,18 @@ setup: $(STAMP)
 # The stamp holds the SHA-256 of the three files it was made from: when they are unchanged by content (a fresh
 # clone, whose file times are its checkout's, or another checkout sharing this environment) nothing is
 # reinstalled, so setup never re-points an environment's editable install or kernel at another checkout.
+# When they differ and the environment's project is another checkout (a worktree or clone sharing its
+# .venv), setup stops instead: reinstalling would re-point that checkout's environment and kernel here.
+# (-I: the owner as the environment sees it, not through PYTHONPATH or the current directory.)
 SETUP_INPUTS = pyproject.toml environment.yml requirements.lock
 $(STAMP): $(SETUP_INPUTS)
 	@if [ -x "$(PY)" ] && [ "$$(cat $(SETUP_INPUTS) | sha256sum)" = "$$(cat '$(STAMP)' 2>/dev/null)" ]; then \
 	  touch '$(STAMP)'; exit 0; fi; \
+	owner=$$([ -x "$(PY)" ] && "$(PY)" -I -c 'import pathlib, lib; print(pathlib.Path(lib.__file__).resolve().parents[1])' 2>/dev/null); \
+	if [ -n "$$owner" ] && [ "$$owner" != "$$(pwd -P)" ]; then \
+	  echo "setup: $(ENV_DIR) is the environment of the checkout $$owner, set up from other dependency files than" \
+	    "this checkout's; run make setup there, or give this checkout its own environment (make setup ENV_DIR=...)" >&2; \
+	  exit 1; fi; \
 	if [ ! -x "$(PY)" ]; then \
 	  $(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' && \
 	  $(BOOTSTRAP_PYTHON) -m venv "$(ENV_DIR)"; fi; \
