@@ -235,10 +235,11 @@ def test_committed_notebooks_match_the_builder() -> None:
 @pytest.mark.slow
 def test_explore_reward_by_hand_and_locked_pairs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """explore_aees: protocol 5.6 by hand equals pulseopt's logged reward; independent 3×3 locks to 3 pairs."""
-    from lib.train import cifar, explore
+    from lib.train import cifar, explore, guard
 
     monkeypatch.setattr(cifar, "DATA_DIR", tmp_path)
     run = explore.short_run(lr_candidates=(0.5, 1.0, 2.0), episode_length=10, steps=45, seed=0)
+    assert not guard._HELD  # no run lock outlives a short run (a notebook's would lock out a test's)
     rewards = run.logs["episode_rewards"]
     assert len(rewards) == 5 and len(run.episode_losses(4)) == 5  # the partial last episode is closed too
     for k, r in enumerate(rewards):

@@ -13,8 +13,10 @@ episode's reward can be recomputed by hand (protocol 5.6: EMA of the episode's s
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,7 +28,7 @@ from lib.config import resolve
 from lib.control import build_optimizer
 from lib.control.wiring import build_control
 from lib.data.cifar import train_batches
-from lib.train import cifar, loop
+from lib.train import cifar, guard, loop
 
 EMA_ALPHA = 0.1
 
@@ -85,21 +87,28 @@ def _task(steps: int, losses: list[float]) -> loop.Task:
 def short_run(*, lr_candidates: Sequence[float] = (0.5, 1.0, 2.0), noise_candidates: Sequence[float] = (0.0,),
               episode_length: int = 20, steps: int = 300, seed: int = 0, lr: float = 1e-3, batch_size: int = 64,
               structured_control_mode: str = "independent", control_mode: str = "adaptive") -> ShortRun:
-    """Train the small CNN for ``steps`` steps under AEES and return its step losses and logs."""
-    cfg = resolve("cifar100", "mini", {
-        "control_mode": control_mode, "lr_candidates": list(lr_candidates),
-        "noise_candidates": list(noise_candidates), "episode_length": episode_length,
-        "structured_control_mode": structured_control_mode, "seed": seed, "lr": lr, "batch_size": batch_size,
-        "optimizer": "AdamW", "weight_decay": 1e-4, "lr_scheduler": "none", "epochs": 1,
-        "aees_impl": "stock", "checkpoint_every": 0, "device": "cpu"})
-    run = cifar.start(cfg)
-    cifar.load_data(run)
-    run.model = run.forward = small_cnn().to(run.device)
-    run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
-    control = build_control(run.optimizer, cfg)
-    run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
+    """Train the small CNN for ``steps`` steps under AEES and return its step losses and logs.
+
+    It writes no RunResult, so its output (and the run lock on it) lives in a private temporary folder,
+    released when it returns: short runs of a notebook and of a test never lock each other out."""
     losses: list[float] = []
-    loop.fit(run, _task(steps, losses), watch=False)
+    with tempfile.TemporaryDirectory(prefix="aees-short-run-") as tmp:
+        cfg = resolve("cifar100", "mini", {
+            "control_mode": control_mode, "lr_candidates": list(lr_candidates),
+            "noise_candidates": list(noise_candidates), "episode_length": episode_length,
+            "structured_control_mode": structured_control_mode, "seed": seed, "lr": lr, "batch_size": batch_size,
+            "optimizer": "AdamW", "weight_decay": 1e-4, "lr_scheduler": "none", "epochs": 1,
+            "aees_impl": "stock", "checkpoint_every": 0, "device": "cpu", "output": str(Path(tmp) / "short_run.json")})
+        run = cifar.start(cfg)
+        try:
+            cifar.load_data(run)
+            run.model = run.forward = small_cnn().to(run.device)
+            run.optimizer = build_optimizer(run.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay)
+            control = build_control(run.optimizer, cfg)
+            run.aees, run.logger, run.stepper = control.aees, control.logger, control.stepper
+            loop.fit(run, _task(steps, losses), watch=False)
+        finally:
+            guard.release(run.output)
     settings = {"lr_candidates": list(lr_candidates), "noise_candidates": list(noise_candidates),
                 "episode_length": episode_length, "steps": steps, "seed": seed, "mode": structured_control_mode}
     return ShortRun(losses, run.aees.get_logs(), settings)
