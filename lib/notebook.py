@@ -68,7 +68,7 @@ def resolve_from_namespace(task: str, namespace: dict[str, Any], before: set[str
 
 
 PROFILE_NOTES = {"mini": "the offline stand-in, CPU", "thesis": "the real data sets, GPU",
-                 "mini-fmnist": "mini with the CIFAR task on real Fashion-MNIST, CPU"}
+                 "mini-fmnist": "mini with the CIFAR task on real Fashion-MNIST and a larger AG News, CPU"}
 
 
 def _annotation(tp: Any) -> str:

@@ -316,8 +316,8 @@ def test_whole_thesis_plan_in_progress(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
-    assert (n, running, dead) == (682, 20, 5)
+    assert (n, running, dead) == (702, 20, 5)
     heads = [ln for ln in text.splitlines() if not ln.startswith(" ")]
-    assert sum(int(h.split(" of ")[1].split(";")[0].split()[0]) for h in heads) == 682
+    assert sum(int(h.split(" of ")[1].split(";")[0].split()[0]) for h in heads) == 702
     assert text.count("\n  RUNNING  ") == 20 and text.count("\n  DEAD     ") == 5
     assert "OFF TRACK" in text or "on track" in text
