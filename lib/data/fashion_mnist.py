@@ -34,7 +34,7 @@ from torchvision.datasets import FashionMNIST
 from lib import shown_path
 from lib.data.cifar import CifarArrays
 from lib.data.fashion_mnist_files import (APT_COMMAND, DEBIAN_DIR, FETCH_COMMAND, RAW_FILES,
-                                          how_to_get, missing_files, raw_dir)
+                                          debian_present, how_to_get, missing_files, raw_dir)
 from lib.noise import FASHION_MNIST_GROUP_CYCLES, FASHION_MNIST_TO_GROUP
 
 SPLIT_SIZES = {"train": 60_000, "test": 10_000}  # the published splits
@@ -54,11 +54,10 @@ def _decompress(src: Path, dst: Path) -> None:
 
 def install_from_debian(root: Path, source: Path = DEBIAN_DIR) -> bool:
     """Decompress the Debian package's idx files into ``raw_dir(root)``; False when the package is absent."""
-    gz = {name: source / f"{name}.gz" for name in RAW_FILES}
-    if not all(p.is_file() for p in gz.values()):
+    if not debian_present(source):
         return False
     raw_dir(root).mkdir(parents=True, exist_ok=True)
-    for name, src in gz.items():
+    for name, src in ((name, Path(source) / f"{name}.gz") for name in RAW_FILES):
         if not (raw_dir(root) / name).is_file():
             _decompress(src, raw_dir(root) / name)
     print(f"data: Fashion-MNIST idx files from {source} (Debian package dataset-fashion-mnist) -> {raw_dir(root)}",
